@@ -1,0 +1,60 @@
+"""Doorstep (家门口): the party–mass service portal.
+
+``create_app`` builds the application; ``wsgi.py`` only calls it.
+"""
+
+import os
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import babel, csrf, db, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app. ``config`` is a config class, a mapping of overrides, or None."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_module.Config)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif isinstance(config, dict):
+        app.config.update(config)
+    config_module.Config.init(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+
+    from . import i18n
+
+    i18n.init_app(app)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from .database import configure_sqlite
+
+            configure_sqlite(db.engine)
+
+    from . import htmx, security, templating
+
+    htmx.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+
+    from .errors import bp as errors_bp
+    from .prefs import bp as prefs_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(prefs_bp)
+    app.register_blueprint(errors_bp)
+
+    from .demo import commands as demo_commands
+
+    demo_commands.init_app(app)
+    return app

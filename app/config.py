@@ -1,0 +1,66 @@
+"""Configuration classes. Values that differ per machine come from the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """Return SECRET_KEY from the environment, or from a file made on first run.
+
+    The key is never in the source: a fresh checkout generates its own, kept in
+    ``instance/secret_key`` (ignored by git) so sessions survive restarts.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL when set (PostgreSQL), else the embedded SQLite file."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # psycopg 3 is the driver; accept the common postgres:// spellings.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "doorstep.sqlite3")
+
+
+class Config:
+    """Defaults for development and for `make run`."""
+
+    TIMEZONE = "Asia/Shanghai"
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SITES_PER_PAGE = 20
+    MAX_QUERY_LENGTH = 100
+    PREFERENCE_COOKIE_DAYS = 365
+
+    @classmethod
+    def init(cls, app) -> None:
+        """Fill settings that depend on the instance folder."""
+        # Flask's defaults hold None for SECRET_KEY, so test for a value.
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+        if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+
+
+class TestConfig(Config):
+    """Settings for the test suite: tests pass their own database URI."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"

@@ -1,0 +1,61 @@
+"""Engine set-up and the one way to open a writing transaction.
+
+SQLite serialises writers with one lock. A deferred transaction that reads and
+then writes cannot wait for that lock: it fails at once with "database is
+locked". So every writing transaction starts with ``begin_write()``, which on
+SQLite emits ``BEGIN IMMEDIATE`` (wait for the lock, up to the busy timeout,
+before the first read). Plain reads keep ``BEGIN`` (deferred) and never wait
+for writers, thanks to WAL. On PostgreSQL ``begin_write()`` is a plain begin:
+rules there are kept by conditional updates and row locks.
+"""
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+BUSY_TIMEOUT_MS = 15_000
+_IMMEDIATE = "doorstep_begin_immediate"
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Install pragmas and take over BEGIN on a SQLite engine."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself; the driver's
+        # own implicit BEGIN cannot be told to be IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get(_IMMEDIATE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def begin_write() -> None:
+    """Start the session's next transaction as a writing one.
+
+    Call it first thing in a service function that writes. If the session is
+    already inside a read-only transaction (a page that looked something up
+    before the POST handler ran), that transaction is ended first: nothing is
+    pending, and objects reload under the write lock, which is what we want.
+    """
+    session = db.session
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() called with unsaved changes")
+        session.rollback()
+    session.connection(execution_options={_IMMEDIATE: True})

@@ -1,0 +1,61 @@
+"""Language and time-zone selection, and the template helpers that show times."""
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime, format_time
+
+from . import clock
+from .extensions import babel
+
+LANGUAGE_COOKIE = "lang"
+ELDER_COOKIE = "elder"
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else Simplified Chinese."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def elder_mode() -> bool:
+    """Elder mode (长辈模式) is on when its cookie says so."""
+    return request.cookies.get(ELDER_COOKIE) == "1"
+
+
+def local_time(moment: datetime | None) -> str:
+    """'14:30' in Asia/Shanghai."""
+    return format_time(moment, "HH:mm") if moment else ""
+
+
+def local_date(day: date | datetime | None, fmt: str = "medium") -> str:
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        return format_datetime(day, fmt)
+    return format_date(day, fmt)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations"
+    )
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_date"] = local_date
+
+    @app.context_processor
+    def inject_preferences():
+        from flask_babel import get_locale
+
+        return {
+            "current_language": str(get_locale() or "zh"),
+            "elder_mode": elder_mode(),
+            "today": clock.today(),
+        }

@@ -1,0 +1,1 @@
+"""Rules about sites: opening hours and the public directory."""

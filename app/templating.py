@@ -1,0 +1,41 @@
+"""Template filters and globals shared by every area."""
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from . import clock, vocab
+from .sites.directory import kind_label
+from .sites.hours import format_minutes
+
+
+def relative_time(when: datetime, moment: datetime) -> str:
+    """'today at 17:30', 'tomorrow at 08:30', 'Monday at 09:00' in local time."""
+    local_when = clock.local(when)
+    days = (local_when.date() - clock.local(moment).date()).days
+    time = local_when.strftime("%H:%M")
+    if days == 0:
+        return _("today at %(time)s", time=time)
+    if days == 1:
+        return _("tomorrow at %(time)s", time=time)
+    if 1 < days < 7:
+        return _(
+            "%(weekday)s at %(time)s", weekday=vocab.WEEKDAYS[local_when.weekday()], time=time
+        )
+    return _("%(date)s at %(time)s", date=format_date(local_when.date(), "MMMd"), time=time)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["relative_time"] = relative_time
+    app.jinja_env.filters["kind_label"] = kind_label
+    app.jinja_env.filters["hhmm"] = format_minutes
+    app.jinja_env.globals.update(
+        facilities=vocab.FACILITIES,
+        service_categories=vocab.SERVICE_CATEGORIES,
+        station_types=vocab.STATION_TYPES,
+        special_day_kinds=vocab.SPECIAL_DAY_KINDS,
+        community_classes=vocab.COMMUNITY_CLASSES,
+        weekdays=vocab.WEEKDAYS,
+    )

@@ -1,0 +1,88 @@
+"""Fixed vocabularies of the domain: codes stored in the database, labels shown.
+
+Codes are short ASCII words that never change; labels go through Babel so the
+same row reads in Chinese or English.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    label: str
+    icon: str = ""
+
+
+def _index(*terms: Term) -> dict[str, Term]:
+    return {t.code: t for t in terms}
+
+
+SITE_KINDS = _index(
+    Term("center", _l("Service center"), "🏛"),
+    Term("station", _l("Station"), "🏠"),
+)
+
+# 站点类型: what kind of station a 1+N station is.
+STATION_TYPES = _index(
+    Term("residential", _l("Residential compound station"), "🏘"),
+    Term("business", _l("Business district or office building station"), "🏢"),
+    Term("convenience", _l("Convenience post"), "🚰"),
+    Term("volunteer", _l("Volunteer post"), "🙋"),
+    Term("social", _l("Social-resource point"), "🤝"),
+)
+
+FACILITIES = _index(
+    Term("water", _l("Drinking water"), "🚰"),
+    Term("seats", _l("Rest seats"), "🪑"),
+    Term("toilet", _l("Toilet"), "🚻"),
+    Term("charging", _l("Phone charging"), "🔌"),
+    Term("luggage", _l("Luggage storage"), "🧳"),
+    Term("microwave", _l("Microwave"), "♨"),
+    Term("umbrella", _l("Umbrella"), "☂"),
+    Term("first_aid", _l("First-aid kit"), "⛑"),
+    Term("reading", _l("Reading corner"), "📚"),
+    Term("wifi", _l("Wi-Fi"), "📶"),
+    Term("barrier_free", _l("Barrier-free access"), "♿"),
+)
+
+SERVICE_CATEGORIES = _index(
+    Term("venue", _l("Rooms and halls"), "🏫"),
+    Term("legal", _l("Legal advice"), "⚖"),
+    Term("health", _l("TCM and physiotherapy"), "🩺"),
+    Term("haircut", _l("Haircuts for elders"), "💈"),
+    Term("canteen", _l("Community canteen"), "🍱"),
+    Term("office", _l("Mobile office desk"), "🗂"),
+    Term("care", _l("Elderly and child care"), "🧓"),
+    Term("culture", _l("Culture and learning"), "🎨"),
+)
+
+COMMUNITY_CLASSES = _index(
+    Term("A", _l("Class A · new estate")),
+    Term("B", _l("Class B · old compound")),
+    Term("C", _l("Class C · suburban")),
+    Term("D", _l("Class D · rural")),
+)
+
+SPECIAL_DAY_KINDS = _index(
+    Term("closed", _l("Temporarily closed"), "⛔"),
+    Term("holiday", _l("Holiday closure"), "🏮"),
+    Term("extended", _l("Extended hours"), "🌙"),
+)
+
+SITE_STATUSES = _index(
+    Term("open", _l("In service")),
+    Term("closed", _l("Temporarily closed")),
+)
+
+WEEKDAYS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)

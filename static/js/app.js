@@ -1,0 +1,38 @@
+// Doorstep's only script of its own. Everything works without it; it adds
+// "stations near me", which needs the browser's location, asked only on a tap.
+(function () {
+  "use strict";
+
+  function nearMe(button) {
+    var status = button.parentElement.querySelector(".near-me-status");
+    var say = function (text) { if (status) { status.textContent = text; } };
+    if (!("geolocation" in navigator)) {
+      say(button.dataset.unavailable || "");
+      return;
+    }
+    say(button.dataset.locating || "");
+    navigator.geolocation.getCurrentPosition(
+      function (pos) {
+        var url = new URL(button.dataset.nearMe, window.location.origin);
+        url.searchParams.set("lat", pos.coords.latitude.toFixed(5));
+        url.searchParams.set("lng", pos.coords.longitude.toFixed(5));
+        window.location.assign(url.toString());
+      },
+      function () { say(button.dataset.denied || ""); },
+      { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 }
+    );
+  }
+
+  function init(root) {
+    root.querySelectorAll("[data-near-me]").forEach(function (button) {
+      button.hidden = false;
+      if (button.dataset.bound) { return; }
+      button.dataset.bound = "1";
+      button.addEventListener("click", function () { nearMe(button); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // Pages swapped in by htmx (boosted links) need the same set-up.
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();

@@ -1,0 +1,103 @@
+"""Fixtures shared by every test: app, client, runner, time and query counting."""
+
+from datetime import datetime
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event
+
+from app import clock, create_app
+from app.config import TestConfig
+from app.extensions import db
+
+from .dbutil import Databases
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    dbs = Databases(tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.drop_all()
+
+
+def make_app(url: str, **overrides):
+    return create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+def _config_dict() -> dict:
+    return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+
+
+@pytest.fixture(scope="session")
+def template_url(databases):
+    """An empty database migrated to head, through the real migrations."""
+    url = databases.new_url()
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(databases, template_url):
+    """A fresh, migrated, empty database and an app bound to it."""
+    url = databases.new_url(template=template_url)
+    app = make_app(url, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    databases.drop(url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def freeze(monkeypatch):
+    """Freeze the portal's clock: ``freeze(datetime(..., tzinfo=...))``."""
+
+    def _freeze(moment: datetime):
+        assert moment.tzinfo is not None, "freeze an aware datetime"
+        monkeypatch.setattr(clock, "now", lambda: moment)
+        return moment
+
+    return _freeze
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __len__(self):
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside ``with count_queries() as counter:``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count():
+        counter = QueryCounter()
+
+        def _record(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+                counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", _record)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _record)
+
+    return _count

@@ -1,0 +1,105 @@
+"""Small factories for test data. Each returns a flushed model with sane defaults."""
+
+from itertools import count
+
+from app.extensions import db
+from app.models import (
+    Community,
+    District,
+    Notice,
+    OpeningInterval,
+    Service,
+    Site,
+    SiteFacility,
+    SpecialDay,
+    Street,
+)
+from app.sites.directory import refresh_search_text
+
+_seq = count(1)
+
+
+def district(name: str | None = None) -> District:
+    obj = District(name=name or f"测试区{next(_seq)}")
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def street(district_obj: District | None = None, name: str | None = None) -> Street:
+    obj = Street(district=district_obj or district(), name=name or f"测试街道{next(_seq)}")
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def community(street_obj: Street | None = None, name: str | None = None, klass: str = "A") -> Community:
+    obj = Community(street=street_obj or street(), name=name or f"测试社区{next(_seq)}", klass=klass)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def site(
+    community_obj: Community | None = None,
+    *,
+    kind: str = "center",
+    station_type: str | None = None,
+    center: Site | None = None,
+    name: str | None = None,
+    hours: list[tuple[int, int, int]] | None = None,
+    facilities: tuple[str, ...] = (),
+    services: tuple[tuple[str, str], ...] = (),
+    **fields,
+) -> Site:
+    """A site; ``hours`` are (weekday, opens_min, closes_min); default Mon–Sun 9–17."""
+    n = next(_seq)
+    if kind == "station":
+        station_type = station_type or "residential"
+        community_obj = community_obj or (center.community if center else None)
+    obj = Site(
+        code=fields.pop("code", f"T{n:06d}"),
+        community=community_obj or community(),
+        kind=kind,
+        station_type=station_type,
+        center=center,
+        name=name or f"测试站点{n}",
+        address=fields.pop("address", f"测试路{n}号"),
+        latitude=fields.pop("latitude", 31.23),
+        longitude=fields.pop("longitude", 121.47),
+        **fields,
+    )
+    for weekday, opens, closes in hours if hours is not None else [(d, 540, 1020) for d in range(7)]:
+        obj.opening_intervals.append(OpeningInterval(weekday=weekday, opens_min=opens, closes_min=closes))
+    for code in facilities:
+        obj.facilities.append(SiteFacility(facility=code))
+    db.session.add(obj)
+    for category, service_name in services:
+        db.session.add(Service(site=obj, category=category, name=service_name))
+    db.session.flush()
+    refresh_search_text(obj)
+    db.session.flush()
+    return obj
+
+
+def special_day(site_obj: Site, kind: str, starts_on, ends_on=None, opens_min=None, closes_min=None, note="") -> SpecialDay:
+    obj = SpecialDay(
+        site_id=site_obj.id,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on or starts_on,
+        opens_min=opens_min,
+        closes_min=closes_min,
+        note=note,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    db.session.expire(site_obj, ["special_days"])
+    return obj
+
+
+def notice(site_obj: Site, title: str, publish_on, expires_on=None, body: str = "") -> Notice:
+    obj = Notice(site_id=site_obj.id, title=title, body=body, publish_on=publish_on, expires_on=expires_on)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
