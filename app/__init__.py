@@ -8,7 +8,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
-from .extensions import babel, csrf, db, migrate
+from .extensions import csrf, db, migrate
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -27,7 +27,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     config_module.Config.init(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        render_as_batch=True,
+    )
     csrf.init_app(app)
 
     from . import i18n

@@ -53,7 +53,7 @@ def begin_write() -> None:
     before the POST handler ran), that transaction is ended first: nothing is
     pending, and objects reload under the write lock, which is what we want.
     """
-    session = db.session
+    session = db.session()  # the Session itself: the scoped proxy lacks in_transaction()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() called with unsaved changes")

@@ -25,7 +25,9 @@ def wants_fragment() -> bool:
     return is_htmx() and not is_boosted()
 
 
-def render(template: str, *, fragments: tuple[str, ...] = (), status: int = 200, **context) -> Response:
+def render(
+    template: str, *, fragments: tuple[str, ...] = (), status: int = 200, **context
+) -> Response:
     """Render the page, or the block htmx targets.
 
     ``fragments`` names the blocks that may be rendered alone. htmx sends the

@@ -21,9 +21,7 @@ def relative_time(when: datetime, moment: datetime) -> str:
     if days == 1:
         return _("tomorrow at %(time)s", time=time)
     if 1 < days < 7:
-        return _(
-            "%(weekday)s at %(time)s", weekday=vocab.WEEKDAYS[local_when.weekday()], time=time
-        )
+        return _("%(weekday)s at %(time)s", weekday=vocab.WEEKDAYS[local_when.weekday()], time=time)
     return _("%(date)s at %(time)s", date=format_date(local_when.date(), "MMMd"), time=time)
 
 

@@ -33,8 +33,12 @@ def street(district_obj: District | None = None, name: str | None = None) -> Str
     return obj
 
 
-def community(street_obj: Street | None = None, name: str | None = None, klass: str = "A") -> Community:
-    obj = Community(street=street_obj or street(), name=name or f"测试社区{next(_seq)}", klass=klass)
+def community(
+    street_obj: Street | None = None, name: str | None = None, klass: str = "A"
+) -> Community:
+    obj = Community(
+        street=street_obj or street(), name=name or f"测试社区{next(_seq)}", klass=klass
+    )
     db.session.add(obj)
     db.session.flush()
     return obj
@@ -69,8 +73,12 @@ def site(
         longitude=fields.pop("longitude", 121.47),
         **fields,
     )
-    for weekday, opens, closes in hours if hours is not None else [(d, 540, 1020) for d in range(7)]:
-        obj.opening_intervals.append(OpeningInterval(weekday=weekday, opens_min=opens, closes_min=closes))
+    for weekday, opens, closes in (
+        hours if hours is not None else [(d, 540, 1020) for d in range(7)]
+    ):
+        obj.opening_intervals.append(
+            OpeningInterval(weekday=weekday, opens_min=opens, closes_min=closes)
+        )
     for code in facilities:
         obj.facilities.append(SiteFacility(facility=code))
     db.session.add(obj)
@@ -82,7 +90,9 @@ def site(
     return obj
 
 
-def special_day(site_obj: Site, kind: str, starts_on, ends_on=None, opens_min=None, closes_min=None, note="") -> SpecialDay:
+def special_day(
+    site_obj: Site, kind: str, starts_on, ends_on=None, opens_min=None, closes_min=None, note=""
+) -> SpecialDay:
     obj = SpecialDay(
         site_id=site_obj.id,
         kind=kind,
@@ -99,7 +109,9 @@ def special_day(site_obj: Site, kind: str, starts_on, ends_on=None, opens_min=No
 
 
 def notice(site_obj: Site, title: str, publish_on, expires_on=None, body: str = "") -> Notice:
-    obj = Notice(site_id=site_obj.id, title=title, body=body, publish_on=publish_on, expires_on=expires_on)
+    obj = Notice(
+        site_id=site_obj.id, title=title, body=body, publish_on=publish_on, expires_on=expires_on
+    )
     db.session.add(obj)
     db.session.flush()
     return obj

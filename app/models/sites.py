@@ -65,17 +65,11 @@ class Site(db.Model):
     # sites.directory.refresh_search_text so a search is one indexed column.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=clock.now, onupdate=clock.now
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     community: Mapped[Community] = relationship(back_populates="sites")
-    center: Mapped["Site | None"] = relationship(
-        remote_side=[id], back_populates="stations"
-    )
-    stations: Mapped[list["Site"]] = relationship(
-        back_populates="center", order_by="Site.name"
-    )
+    center: Mapped["Site | None"] = relationship(remote_side=[id], back_populates="stations")
+    stations: Mapped[list["Site"]] = relationship(back_populates="center", order_by="Site.name")
     facilities: Mapped[list["SiteFacility"]] = relationship(
         cascade="all, delete-orphan", order_by="SiteFacility.facility"
     )
@@ -101,14 +95,22 @@ class Site(db.Model):
     def facility_codes(self) -> list[str]:
         return [f.facility for f in self.facilities]
 
+    def weekly_hours(self) -> list[tuple[int, int, int]]:
+        """(weekday, opens_min, closes_min) for each regular interval."""
+        return [(i.weekday, i.opens_min, i.closes_min) for i in self.opening_intervals]
+
+    def specials(self) -> list[hours.Special]:
+        """The special days, in the form the hours rules take."""
+        return [
+            hours.Special(s.kind, s.starts_on, s.ends_on, s.opens_min, s.closes_min, s.note)
+            for s in self.special_days
+        ]
+
     def open_state(self, moment: datetime | None = None) -> hours.OpenState:
         """Whether the site is open at ``moment`` (default now), and until when."""
         return hours.open_state(
-            weekly=[(i.weekday, i.opens_min, i.closes_min) for i in self.opening_intervals],
-            special_days=[
-                hours.Special(s.kind, s.starts_on, s.ends_on, s.opens_min, s.closes_min)
-                for s in self.special_days
-            ],
+            weekly=self.weekly_hours(),
+            special_days=self.specials(),
             temporarily_closed=self.status == "closed",
             moment=moment or clock.now(),
         )

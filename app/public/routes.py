@@ -1,21 +1,20 @@
 from itertools import groupby
 
-from flask import abort, current_app
-from flask import request
+from flask import abort, current_app, request
 from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..extensions import db
 from ..htmx import render
-from ..models import Community, District, Notice, Service, Site, Street
+from ..models import Notice, Service
 from ..sites import hours
 from ..sites.directory import (
     DirectoryFilters,
     community_center_location,
+    load_network,
     open_now_sample,
+    place_choices,
     search_sites,
-    with_listing_details,
 )
 from ..vocab import SERVICE_CATEGORIES
 from . import bp
@@ -31,28 +30,6 @@ def home():
     )
 
 
-def _filter_choices(filters: DirectoryFilters):
-    """Options for the cascading district → street → community selects."""
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
-    streets = (
-        db.session.scalars(
-            select(Street).where(Street.district_id == filters.district).order_by(Street.name)
-        ).all()
-        if filters.district
-        else []
-    )
-    communities = (
-        db.session.scalars(
-            select(Community)
-            .where(Community.street_id == filters.street)
-            .order_by(Community.name)
-        ).all()
-        if filters.street and any(s.id == filters.street for s in streets)
-        else []
-    )
-    return districts, streets, communities
-
-
 @bp.get("/sites")
 def sites():
     """All centers and stations, searched and filtered; the URL holds the filters.
@@ -60,12 +37,13 @@ def sites():
     htmx asks for the results, or the street or community options after the
     district or street changed, as blocks of the same template.
     """
-    filters = DirectoryFilters.from_args(request.args)
+    filters, districts, streets, communities = place_choices(
+        DirectoryFilters.from_args(request.args)
+    )
     moment = clock.now()
     origin = (filters.lat, filters.lng) if filters.near else None
     if origin is None and filters.community:
         origin = community_center_location(filters.community)
-    districts, streets, communities = _filter_choices(filters)
     page = search_sites(
         filters, moment, per_page=current_app.config["SITES_PER_PAGE"], origin=origin
     )
@@ -84,16 +62,8 @@ def sites():
 @bp.get("/sites/<int:site_id>")
 def site_detail(site_id: int):
     """One site: is it open, its hours, services, facilities, notices and 1+N network."""
-    site = db.session.scalar(
-        select(Site)
-        .where(Site.id == site_id)
-        .options(
-            joinedload(Site.community).joinedload(Community.street).joinedload(Street.district),
-            selectinload(Site.opening_intervals),
-            selectinload(Site.special_days),
-            selectinload(Site.facilities),
-        )
-    )
+    unit = load_network(site_id)
+    site = next((s for s in unit if s.id == site_id), None)
     if site is None:
         abort(404)
     moment = clock.now()
@@ -112,34 +82,21 @@ def site_detail(site_id: int):
         )
         .order_by(Notice.publish_on.desc())
     ).all()
-    center_id = site.id if site.is_center else site.center_id
-    network = db.session.scalars(
-        with_listing_details(
-            select(Site)
-            .where((Site.center_id == center_id) | (Site.id == center_id), Site.id != site.id)
-            .order_by(Site.kind, Site.name)
-        )
-    ).all()
-    weekly = [(i.weekday, i.opens_min, i.closes_min) for i in site.opening_intervals]
-    specials = [
-        hours.Special(s.kind, s.starts_on, s.ends_on, s.opens_min, s.closes_min)
-        for s in site.special_days
-    ]
     return render(
         "public/site_detail.html",
         site=site,
         state=site.open_state(moment),
         moment=moment,
-        weekly=hours.weekly_rows(weekly),
+        weekly=hours.weekly_rows(site.weekly_hours()),
         today_weekday=today.weekday(),
-        upcoming=hours.upcoming_specials(specials, today),
+        upcoming=hours.upcoming_specials(site.specials(), today),
         services_by_category=[
             (SERVICE_CATEGORIES.get(code), list(items))
             for code, items in groupby(services, key=lambda s: s.category)
         ],
         notices=notices,
-        center=next((s for s in network if s.is_center), None),
-        stations=[s for s in network if not s.is_center],
+        center=next((s for s in unit if s.is_center and s.id != site.id), None),
+        stations=[s for s in unit if not s.is_center and s.id != site.id],
     )
 
 

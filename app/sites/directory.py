@@ -9,11 +9,12 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
     Community,
+    District,
     OpeningInterval,
     Service,
     Site,
@@ -97,8 +98,14 @@ class DirectoryFilters:
     def active(self) -> bool:
         """True when anything narrows the list (paging and location do not)."""
         return bool(
-            self.q or self.district or self.street or self.community or self.kind
-            or self.facility or self.category or self.open_now
+            self.q
+            or self.district
+            or self.street
+            or self.community
+            or self.kind
+            or self.facility
+            or self.category
+            or self.open_now
         )
 
 
@@ -121,6 +128,37 @@ class SitePage:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def place_choices(filters: DirectoryFilters):
+    """Options for the cascading district → street → community selects.
+
+    Returns the filters with any street outside the chosen district (or
+    community outside the chosen street) dropped, so the list never filters by
+    a place the visitor cannot see selected.
+    """
+    districts = db.session.scalars(select(District).order_by(District.name)).all()
+    if not any(d.id == filters.district for d in districts):
+        filters = replace(filters, district=None)
+    streets = (
+        db.session.scalars(
+            select(Street).where(Street.district_id == filters.district).order_by(Street.name)
+        ).all()
+        if filters.district
+        else []
+    )
+    if not any(s.id == filters.street for s in streets):
+        filters = replace(filters, street=None)
+    communities = (
+        db.session.scalars(
+            select(Community).where(Community.street_id == filters.street).order_by(Community.name)
+        ).all()
+        if filters.street
+        else []
+    )
+    if not any(c.id == filters.community for c in communities):
+        filters = replace(filters, community=None)
+    return filters, districts, streets, communities
 
 
 def like_pattern(text: str) -> str:
@@ -176,9 +214,7 @@ def _filtered(filters: DirectoryFilters, moment: datetime):
     elif filters.district:
         conditions.append(
             Site.community_id.in_(
-                select(Community.id)
-                .join(Street)
-                .where(Street.district_id == filters.district)
+                select(Community.id).join(Street).where(Street.district_id == filters.district)
             )
         )
     if filters.kind == "center":
@@ -258,6 +294,27 @@ def search_sites(
         else {}
     )
     return SitePage(items, total, page, per_page, distances)
+
+
+def load_network(site_id: int) -> list[Site]:
+    """The site's whole 1+N unit (its center and all the center's stations).
+
+    One query for the unit plus the card details, however big the unit, so
+    the site page and its network cost the same few queries.
+    """
+    this = aliased(Site)
+    center_id = (
+        select(func.coalesce(this.center_id, this.id)).where(this.id == site_id).scalar_subquery()
+    )
+    query = with_listing_details(
+        select(Site)
+        .where(or_(Site.id == center_id, Site.center_id == center_id))
+        .options(
+            joinedload(Site.community).joinedload(Community.street).joinedload(Street.district)
+        )
+        .order_by(Site.kind, Site.name, Site.id)
+    )
+    return list(db.session.scalars(query).unique())
 
 
 def community_center_location(community_id: int) -> tuple[float, float] | None:

@@ -26,6 +26,7 @@ class Special:
     ends_on: date
     opens_min: int | None = None
     closes_min: int | None = None
+    note: str = ""
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
