@@ -1,8 +1,10 @@
 """Fixtures shared by every test: app, client, runner, time and query counting."""
 
+import contextvars
 from datetime import datetime
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event
 
@@ -51,8 +53,22 @@ def app(databases, template_url):
     databases.drop(url)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context.
+
+    The test itself holds an app context (for factories and assertions). A
+    request run inside it would share its database session and Babel's cached
+    locale, hiding missing commits and stale state. Running each request in a
+    fresh ``contextvars`` context gives it its own, as in production.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
