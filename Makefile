@@ -1,0 +1,71 @@
+# Doorstep (家门口): the two commands are `make run` and `make test`.
+# Both work on a fresh clone: they build .venv, compile translations and
+# (for tests) install the browser test tools on first use.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app wsgi
+RUFF := $(PY) -m ruff
+# Stamps record which requirements file was installed; a newer file reinstalls.
+RUN_STAMP := $(VENV)/.installed-requirements
+DEV_STAMP := $(VENV)/.installed-requirements-dev
+NPM_STAMP := node_modules/.installed-package-lock
+TRANSLATIONS := app/translations
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: venv dev-venv translations run test lint format clean distclean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(RUN_STAMP)
+
+dev-venv: $(DEV_STAMP)
+
+# .mo files are not committed: compile every catalog there is (none yet is fine).
+translations: $(RUN_STAMP)
+	@if find $(TRANSLATIONS) -name '*.po' 2>/dev/null | grep -q .; then \
+		$(VENV)/bin/pybabel compile -d $(TRANSLATIONS); \
+	else \
+		echo "no translation catalogs under $(TRANSLATIONS) yet"; \
+	fi
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+run: venv translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: $(DEV_STAMP)
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+test: lint translations $(NPM_STAMP)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+format: $(DEV_STAMP)
+	$(RUFF) check --fix .
+	$(RUFF) format .
+
+clean:
+	rm -rf test-artifacts .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+		\( -name __pycache__ -o -name '*.mo' \) -print | xargs rm -rf
+
+# Also drops the installed tools (not instance/, which holds your data).
+distclean: clean
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,109 @@
+"""Browser tests: the real app, served live, driven in headless Chromium.
+
+Helpers for the tests (fixtures are in ``conftest.py``)::
+
+    from tests.browser import check_axe, screenshot, set_elder_mode, set_language
+"""
+
+import json
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+AXE_SCRIPT = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOT_DIR = PROJECT_ROOT / "test-artifacts" / "screenshots"
+AXE_TAGS = ("wcag2a", "wcag2aa")
+
+# The live server's base URL in this worker, set by the ``live_server`` fixture;
+# cookies are set for it when a helper is given no URL.
+base_url: str | None = None
+
+
+def _context(target):
+    """The browser context of a Page, or the BrowserContext itself."""
+    return getattr(target, "context", target)
+
+
+def _cookie(target, name: str, value: str, url: str | None) -> None:
+    url = url or base_url
+    if not url:
+        raise RuntimeError("no URL for the cookie: start the live_server fixture or pass url=")
+    _context(target).add_cookies([{"name": name, "value": value, "url": url}])
+
+
+def set_elder_mode(target, on: bool = True, *, url: str | None = None) -> None:
+    """Turn elder mode (长辈模式) on or off for a page's context (from its next request)."""
+    _cookie(target, "elder", "1" if on else "0", url)
+
+
+def set_language(target, language: str, *, url: str | None = None) -> None:
+    """Choose the interface language, 'zh' or 'en', for a page's context."""
+    assert language in ("zh", "en"), language
+    _cookie(target, "lang", language, url)
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG to test-artifacts/screenshots/<name>.png and return its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _inject_axe(page) -> None:
+    """Load axe-core into the page without weakening its Content-Security-Policy.
+
+    ``add_script_tag(path=...)`` inserts an inline script, which our CSP
+    (``script-src 'self'``) rightly refuses. So the file is served from the
+    page's own origin through a route, and the tag loads it by URL.
+    """
+    if not AXE_SCRIPT.exists():
+        raise RuntimeError(f"{AXE_SCRIPT} is missing: run `npm ci` (make test does)")
+    if page.evaluate("typeof window.axe !== 'undefined'"):
+        return
+    origin = page.evaluate("location.origin")
+    if not origin.startswith("http"):
+        page.add_script_tag(path=str(AXE_SCRIPT))  # about:blank, set_content(): no CSP
+        return
+    url = f"{origin}/__test-assets__/axe.min.js"
+    page.route(
+        url,
+        lambda route: route.fulfill(
+            path=str(AXE_SCRIPT), content_type="application/javascript; charset=utf-8"
+        ),
+    )
+    try:
+        page.add_script_tag(url=url)
+    finally:
+        page.unroute(url)
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- [{v.get('impact')}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:10]:
+            lines.append(f"    at {json.dumps(node['target'], ensure_ascii=False)}")
+            lines.append(f"      {node['html'][:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n      ")
+            if summary:
+                lines.append(f"      {summary}")
+        if len(v["nodes"]) > 10:
+            lines.append(f"    … and {len(v['nodes']) - 10} more")
+    return "\n".join(lines)
+
+
+def check_axe(page, *, disable: tuple[str, ...] = ()) -> None:
+    """Assert the page has no WCAG 2 A/AA violations that axe-core can find.
+
+    ``disable`` names axe rules to leave out (say why at the call site).
+    """
+    _inject_axe(page)
+    options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}}
+    if disable:
+        options["rules"] = {rule: {"enabled": False} for rule in disable}
+    result = page.evaluate("options => axe.run(document, options)", options)
+    violations = result["violations"]
+    assert not violations, (
+        f"axe found {len(violations)} accessibility violation(s) on {page.url}:\n"
+        + _describe(violations)
+    )
