@@ -8,7 +8,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -20,6 +20,8 @@ def create_app(config: type | dict | None = None) -> Flask:
         static_folder="../static",
     )
     app.config.from_object(config_module.Config)
+    if config is None and os.environ.get("DOORSTEP_CONFIG") == "production":
+        config = config_module.ProductionConfig
     if isinstance(config, type):
         app.config.from_object(config)
     elif isinstance(config, dict):
@@ -34,6 +36,12 @@ def create_app(config: type | dict | None = None) -> Flask:
         render_as_batch=True,
     )
     csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from . import auth_setup
+
+    auth_setup.init_app(app)
 
     from . import i18n
 
@@ -51,13 +59,19 @@ def create_app(config: type | dict | None = None) -> Flask:
     templating.init_app(app)
     security.init_app(app)
 
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
     from .errors import bp as errors_bp
     from .prefs import bp as prefs_bp
     from .public import bp as public_bp
+    from .staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(prefs_bp)
     app.register_blueprint(errors_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(admin_bp)
 
     from .demo import commands as demo_commands
 

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -46,6 +47,17 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SITES_PER_PAGE = 20
+    # Sessions: a browser session by default, bounded either way.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Throttling (Flask-Limiter). Memory unless a shared store is configured.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "doorstep"
+    LOGIN_LIMITS_PER_MOBILE = "5/minute;20/hour"
+    LOGIN_LIMITS_PER_ADDRESS = "5/minute;20/hour"
     MAX_QUERY_LENGTH = 100
     PREFERENCE_COOKIE_DAYS = 365
 
@@ -57,6 +69,19 @@ class Config:
             app.config["SECRET_KEY"] = _secret_key(app.instance_path)
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+        # Several workers or hosts must share one throttle count: Redis.
+        shared = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+        if shared and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+            app.config["RATELIMIT_STORAGE_URI"] = shared
+
+
+class ProductionConfig(Config):
+    """Selected with DOORSTEP_CONFIG=production: secure cookies with __Host- names."""
+
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-remember"
 
 
 class TestConfig(Config):
@@ -64,3 +89,5 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    # Most tests log in many times; the throttle tests turn it back on.
+    RATELIMIT_ENABLED = False

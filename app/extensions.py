@@ -1,6 +1,9 @@
 """Flask extensions, created once here and bound to the app in the factory."""
 
+from flask import request
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -19,3 +22,14 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+
+
+def client_address() -> str:
+    """The client's address as the app sees it (behind ProxyFix when enabled)."""
+    return request.remote_addr or "unknown"
+
+
+# Storage comes from RATELIMIT_STORAGE_URI (memory by default, Redis when set),
+# so several workers and hosts can share one count.
+limiter = Limiter(key_func=client_address)

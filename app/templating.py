@@ -7,6 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from . import clock, vocab
+from .accounts.mobile import mask_mobile
 from .sites.directory import kind_label
 from .sites.hours import format_minutes
 
@@ -27,6 +28,7 @@ def relative_time(when: datetime, moment: datetime) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
+    app.jinja_env.filters["masked"] = mask_mobile
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.filters["hhmm"] = format_minutes
     app.jinja_env.globals.update(
@@ -36,4 +38,5 @@ def init_app(app: Flask) -> None:
         special_day_kinds=vocab.SPECIAL_DAY_KINDS,
         community_classes=vocab.COMMUNITY_CLASSES,
         weekdays=vocab.WEEKDAYS,
+        role_labels=vocab.ROLES,
     )

@@ -86,3 +86,10 @@ WEEKDAYS = (
     _l("Saturday"),
     _l("Sunday"),
 )
+
+ROLES = _index(
+    Term("resident", _l("Resident")),
+    Term("volunteer", _l("Volunteer")),
+    Term("staff", _l("Staff")),
+    Term("admin", _l("Administrator")),
+)

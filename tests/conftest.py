@@ -117,3 +117,26 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", _record)
 
     return _count
+
+
+class Auth:
+    """Log a test client in and out, as a person would (through the forms)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_mobile, password: str | None = None, **extra):
+        from .factories import PASSWORD
+
+        mobile = getattr(user_or_mobile, "mobile", user_or_mobile)
+        data = {"mobile": mobile, "password": password or PASSWORD, **extra}
+        response = self.client.post("/login", data=data)
+        return response
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -115,3 +115,47 @@ def notice(site_obj: Site, title: str, publish_on, expires_on=None, body: str = 
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+PASSWORD = "correct-horse-battery"
+_mobiles = count(13900000001)
+
+
+def user(
+    name: str = "测试居民",
+    *,
+    mobile: str | None = None,
+    password: str = PASSWORD,
+    admin: bool = False,
+    volunteer: bool = False,
+    staff_of: tuple = (),
+):
+    """A user; ``staff_of`` lists sites to scope them to."""
+    from werkzeug.security import generate_password_hash
+
+    from app.models import StaffScope, User, VolunteerProfile
+
+    obj = User(
+        mobile=mobile or str(next(_mobiles)),
+        display_name=name,
+        password_hash=_hash(password, generate_password_hash),
+        is_admin=admin,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    if volunteer:
+        db.session.add(VolunteerProfile(user_id=obj.id, real_name="张三", skills="急救"))
+    for site_obj in staff_of:
+        db.session.add(StaffScope(user_id=obj.id, site_id=site_obj.id))
+    db.session.flush()
+    return obj
+
+
+_hashes: dict[str, str] = {}
+
+
+def _hash(password: str, generate) -> str:
+    """Hash each test password once: scrypt is slow by design."""
+    if password not in _hashes:
+        _hashes[password] = generate(password)
+    return _hashes[password]

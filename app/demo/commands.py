@@ -14,3 +14,31 @@ def init_app(app: Flask) -> None:
 
         result = seed(scale=scale, if_empty=if_empty)
         click.echo(result)
+
+    @app.cli.command("create-admin")
+    @click.option("--mobile", prompt=True, help="The admin's mainland mobile number.")
+    @click.option("--name", prompt=True, help="The name shown for the admin.")
+    @click.password_option(help="At least 8 characters.")
+    def create_admin(mobile: str, name: str, password: str) -> None:
+        """Create an administrator (or make an existing account one)."""
+        from ..accounts import service
+        from ..accounts.mobile import normalize_mobile
+        from ..extensions import db
+
+        number = normalize_mobile(mobile)
+        if number is None:
+            raise click.BadParameter("not a mainland mobile number", param_hint="--mobile")
+        if len(password) < 8 or password == number:
+            raise click.BadParameter(
+                "use at least 8 characters, not the mobile number", param_hint="--password"
+            )
+        name = " ".join(name.split())[:40]
+        if not name:
+            raise click.BadParameter("enter a name", param_hint="--name")
+        user = service.find_by_mobile(number)
+        if user is None:
+            user = service.register(number, name, password)
+        user = db.session.merge(user)
+        user.is_admin = True
+        db.session.commit()
+        click.echo(f"Admin ready: user {user.id}, {name}.")

@@ -28,6 +28,7 @@ from types import SimpleNamespace
 
 import click
 from sqlalchemy import func, insert, select, text
+from werkzeug.security import generate_password_hash
 
 from .. import clock
 from ..extensions import db
@@ -40,8 +41,12 @@ from ..models import (
     Site,
     SiteFacility,
     SpecialDay,
+    StaffScope,
     Street,
+    User,
+    VolunteerProfile,
 )
+from ..models.accounts import new_session_token
 from ..sites.directory import refresh_search_text
 from . import data
 
@@ -639,6 +644,58 @@ def add_search_text(ctx: SeedContext) -> None:
         site.row["search_text"] = stand_in.search_text
 
 
+# Demo accounts, one per role, listed in the README. They share one password.
+DEMO_PASSWORD = "doorstep-demo"
+DEMO_ACCOUNTS = (
+    # mobile, display name, role
+    ("13800000001", "王阿姨", "resident"),
+    ("13800000002", "李志愿", "volunteer"),
+    ("13800000003", "张站长", "center_staff"),
+    ("13800000004", "陈社工", "station_staff"),
+    ("13800000005", "平台管理员", "admin"),
+)
+
+
+def add_accounts(ctx: SeedContext) -> None:
+    """One account per role, so a newcomer can try every part of the portal.
+
+    The center manager runs the first community's center (and so its
+    stations); the station worker runs one station of that center.
+    """
+    password_hash = generate_password_hash(DEMO_PASSWORD)  # once: hashing is slow on purpose
+    center = next(s for s in ctx.sites if s.kind == "center")
+    station = next(s for s in ctx.sites if s.row["center_id"] == center.id)
+    now = clock.now()
+    for mobile, name, role in DEMO_ACCOUNTS:
+        user = ctx.add(
+            User,
+            mobile=mobile,
+            display_name=name,
+            password_hash=password_hash,
+            is_admin=role == "admin",
+            active=True,
+            created_by_staff=False,
+            session_token=new_session_token(),
+            created_at=now,
+            last_login_at=None,
+            deleted_at=None,
+        )
+        if role == "volunteer":
+            ctx.add(
+                VolunteerProfile,
+                user_id=user["id"],
+                real_name="李明",
+                skills="急救、理发、陪伴长者",
+                bio="退休教师，周末有空。",
+                created_at=now,
+            )
+        if role in ("center_staff", "station_staff"):
+            site = center if role == "center_staff" else station
+            ctx.add(
+                StaffScope, user_id=user["id"], site_id=site.id, granted_by_id=None, created_at=now
+            )
+
+
 STEPS: tuple[Callable[[SeedContext], None], ...] = (
     add_geography,
     add_sites,
@@ -649,6 +706,7 @@ STEPS: tuple[Callable[[SeedContext], None], ...] = (
     add_services,
     add_notices,
     add_search_text,
+    add_accounts,
 )
 
 

@@ -1,16 +1,20 @@
-from flask import render_template
+import math
+import time
+
+from flask import make_response, render_template
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..htmx import wants_fragment
 from . import bp
 
 
-def _error_page(status: int):
+def _error_page(status: int, **context):
     # htmx swaps error responses too (see htmx-config); send it the message
     # alone so it lands where the fragment was going, not a nested page.
     template = "errors/fragment.html" if wants_fragment() else "errors/page.html"
-    return render_template(template, status=status), status
+    return render_template(template, status=status, **context), status
 
 
 @bp.app_errorhandler(400)
@@ -39,3 +43,22 @@ def internal_error(_error):
     # A failed request may leave the session mid-transaction.
     db.session.rollback()
     return _error_page(500)
+
+
+@bp.app_errorhandler(429)
+def too_many_requests(_error):
+    """Say in plain words when the visitor may try again."""
+    current = limiter.current_limit
+    seconds = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    minutes = math.ceil(seconds / 60)
+    if seconds < 120:
+        retry = ngettext(
+            "Please try again in %(num)s second.", "Please try again in %(num)s seconds.", seconds
+        )
+    else:
+        retry = ngettext(
+            "Please try again in %(num)s minute.", "Please try again in %(num)s minutes.", minutes
+        )
+    response = make_response(*_error_page(429, retry_after=retry))
+    response.headers["Retry-After"] = str(seconds)
+    return response

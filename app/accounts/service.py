@@ -1,0 +1,261 @@
+"""Rules about accounts, called by the views and by the tests."""
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import audit, clock
+from ..database import begin_write
+from ..extensions import db
+from ..models import AuditEntry, StaffScope, User, VolunteerProfile
+
+# Checked when the number is unknown, so a wrong number costs as long as a
+# wrong password and timing does not tell which numbers have accounts.
+_DUMMY_HASH = generate_password_hash("doorstep-not-a-password")
+DELETED_NAME = "已注销用户"
+
+
+class AccountError(Exception):
+    """A rule refused the change; ``field`` names the form field it concerns."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def find_by_mobile(mobile: str) -> User | None:
+    return db.session.scalar(select(User).where(User.mobile == mobile))
+
+
+def register(mobile: str, display_name: str, password: str, *, by_staff: bool = False) -> User:
+    """Create a resident account. ``mobile`` is already normalized.
+
+    The unique index on ``mobile`` decides a race between two registrations.
+    """
+    from flask_babel import gettext as _
+
+    begin_write()
+    user = User(
+        mobile=mobile,
+        display_name=display_name,
+        password_hash=generate_password_hash(password) if password else "",
+        created_by_staff=by_staff,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError("mobile", _("This mobile number is already registered.")) from None
+    return user
+
+
+def authenticate(mobile: str | None, password: str) -> User | None:
+    """The user whose number and password these are, if the account may log in."""
+    user = find_by_mobile(mobile) if mobile else None
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def note_login(user: User) -> None:
+    begin_write()
+    user = db.session.get(User, user.id)
+    user.last_login_at = clock.now()
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password; every other device is logged out."""
+    from flask_babel import gettext as _
+
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("current_password", _("Your current password is not right."))
+    begin_write()
+    user = db.session.get(User, user.id)
+    user.password_hash = generate_password_hash(new)
+    user.session_token = _new_token()
+    db.session.commit()
+
+
+def _new_token() -> str:
+    from ..models.accounts import new_session_token
+
+    return new_session_token()
+
+
+def save_volunteer_profile(user: User, real_name: str, skills: str, bio: str) -> VolunteerProfile:
+    """Create or update the user's volunteer profile (becoming a volunteer)."""
+    begin_write()
+    user = db.session.get(User, user.id)
+    profile = user.volunteer or VolunteerProfile(user=user)
+    profile.real_name, profile.skills, profile.bio = real_name, skills, bio
+    db.session.add(profile)
+    db.session.commit()
+    return profile
+
+
+def delete_account(user: User, password: str) -> None:
+    """Remove the user's personal data; keep an anonymous row for history.
+
+    Bookings and volunteer hours point at the user row, so the row stays,
+    with no number, name, password or profile left in it.
+    """
+    from flask_babel import gettext as _
+
+    if not check_password_hash(user.password_hash, password):
+        raise AccountError("password", _("That password is not right."))
+    begin_write()
+    user = db.session.get(User, user.id)
+    user.mobile = None
+    user.display_name = DELETED_NAME
+    user.password_hash = ""
+    user.active = False
+    user.deleted_at = clock.now()
+    user.session_token = _new_token()
+    user.volunteer = None
+    for scope in list(user.scopes):
+        db.session.delete(scope)
+    audit.record("account.deleted", "user", user.id, actor=user)
+    db.session.commit()
+
+
+# Export ------------------------------------------------------------------------
+
+ExportSection = Callable[[User], object]
+_EXPORT_SECTIONS: dict[str, ExportSection] = {}
+
+
+def export_section(name: str):
+    """Register a part of "download my data"; each area adds what it holds."""
+
+    def register_section(func: ExportSection) -> ExportSection:
+        _EXPORT_SECTIONS[name] = func
+        return func
+
+    return register_section
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@export_section("account")
+def _account(user: User) -> dict:
+    return {
+        "id": user.id,
+        "mobile": user.mobile,
+        "display_name": user.display_name,
+        "created_at": _iso(user.created_at),
+        "last_login_at": _iso(user.last_login_at),
+        "created_by_staff": user.created_by_staff,
+        "roles": roles_of(user),
+    }
+
+
+@export_section("volunteer_profile")
+def _volunteer(user: User) -> dict | None:
+    v = user.volunteer
+    if v is None:
+        return None
+    return {
+        "real_name": v.real_name,
+        "skills": v.skills,
+        "bio": v.bio,
+        "created_at": _iso(v.created_at),
+    }
+
+
+@export_section("staff_scopes")
+def _scopes(user: User) -> list[dict]:
+    return [
+        {"site_id": s.site_id, "site": s.site.name, "granted_at": _iso(s.created_at)}
+        for s in user.scopes
+    ]
+
+
+@export_section("actions_in_audit_log")
+def _audit(user: User) -> list[dict]:
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.at)
+    )
+    return [{"at": _iso(e.at), "action": e.action, "summary": e.summary} for e in entries]
+
+
+def export_data(user: User) -> dict:
+    """Everything the portal holds about ``user``, as JSON-ready data."""
+    data = {"exported_at": _iso(clock.now())}
+    for name, section in _EXPORT_SECTIONS.items():
+        data[name] = section(user)
+    return data
+
+
+def roles_of(user: User) -> list[str]:
+    roles = ["resident"]
+    if user.is_volunteer:
+        roles.append("volunteer")
+    if user.is_staff:
+        roles.append("staff")
+    if user.is_admin:
+        roles.append("admin")
+    return roles
+
+
+def grant_scope(user: User, site_id: int, *, by: User) -> StaffScope:
+    """Make ``user`` staff of a site (audited). Granting twice is refused."""
+    from flask_babel import gettext as _
+
+    from ..models import Site
+
+    begin_write()
+    site = db.session.get(Site, site_id)
+    if site is None:
+        raise AccountError("site", _("There is no site with that number."))
+    scope = StaffScope(user_id=user.id, site_id=site.id, granted_by_id=by.id)
+    db.session.add(scope)
+    audit.record(
+        "scope.granted", "user", user.id, site_id=site.id, actor=by,
+        summary=site.name, after={"site_id": site.id},
+    )  # fmt: skip
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError("site", _("This user already works at that site.")) from None
+    return scope
+
+
+def revoke_scope(scope_id: int, user: User, *, by: User) -> None:
+    """Take a site away from a staff member (audited)."""
+    begin_write()
+    scope = db.session.get(StaffScope, scope_id)
+    if scope is None or scope.user_id != user.id:
+        db.session.rollback()
+        raise LookupError(scope_id)
+    audit.record(
+        "scope.revoked", "user", user.id, site_id=scope.site_id, actor=by,
+        summary=scope.site.name, before={"site_id": scope.site_id},
+    )  # fmt: skip
+    db.session.delete(scope)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, *, by: User) -> None:
+    """Disable or enable an account (audited)."""
+    begin_write()
+    target = db.session.get(User, user.id)
+    before = target.active
+    target.active = active
+    if not active:
+        target.session_token = _new_token()  # log it out everywhere
+    audit.record(
+        "user.enabled" if active else "user.disabled", "user", target.id, actor=by,
+        before={"active": before}, after={"active": active},
+    )  # fmt: skip
+    db.session.commit()

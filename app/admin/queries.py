@@ -1,0 +1,60 @@
+"""Look-ups for the admin console."""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..clock import LOCAL_TZ
+from ..extensions import db
+from ..models import AuditEntry, User
+from ..sites.directory import like_pattern
+
+_MASKED = re.compile(r"(1[3-9]\d)\*{2,4}(\d{4})")
+
+
+def search_users(q: str, page: int, per_page: int = 30):
+    """Users by name, by masked number (138****5678), by last four digits or whole number."""
+    query = select(User).where(User.deleted_at.is_(None))
+    q = " ".join(q.split())[:40]
+    if q:
+        masked = _MASKED.fullmatch(q.replace(" ", ""))
+        digits = q.replace(" ", "")
+        if masked:
+            condition = User.mobile.like(f"{masked.group(1)}%{masked.group(2)}")
+        elif digits.isdigit() and len(digits) == 11:
+            condition = User.mobile == digits
+        elif digits.isdigit() and 3 <= len(digits) <= 4:
+            condition = User.mobile.like(f"%{digits}")
+        else:
+            condition = User.display_name.like(like_pattern(q), escape="\\")
+        query = query.where(condition)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    users = db.session.scalars(
+        query.order_by(User.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return users, total
+
+
+def audit_entries(
+    actor_id: int | None, site_id: int | None, day: date | None, page: int, per_page: int = 50
+):
+    """Audit entries, newest first, filtered by actor, site and local day."""
+    query = select(AuditEntry)
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if site_id:
+        query = query.where(AuditEntry.site_id == site_id)
+    if day:
+        start = datetime.combine(day, time(), tzinfo=LOCAL_TZ)
+        query = query.where(AuditEntry.at >= start, AuditEntry.at < start + timedelta(days=1))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+    entries = db.session.scalars(
+        query.options(joinedload(AuditEntry.actor))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return entries, total

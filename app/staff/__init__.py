@@ -1,0 +1,7 @@
+"""The staff console: the sites a worker manages (scoped by permissions)."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from . import routes  # noqa: E402,F401
