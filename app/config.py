@@ -69,6 +69,11 @@ class Config:
             app.config["SECRET_KEY"] = _secret_key(app.instance_path)
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+        # Throttle limits can be tuned per deployment, e.g. a center whose
+        # residents all share one address behind its Wi-Fi.
+        for name in ("LOGIN_LIMITS_PER_MOBILE", "LOGIN_LIMITS_PER_ADDRESS"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
         # Several workers or hosts must share one throttle count: Redis.
         shared = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
         if shared and app.config["RATELIMIT_STORAGE_URI"] == "memory://":

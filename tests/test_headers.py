@@ -1,0 +1,34 @@
+"""Every response, from every GET route, carries the security headers."""
+
+from app.extensions import db
+
+from . import factories as f
+
+
+def test_every_get_route_sends_security_headers(app, client, auth):
+    site = f.site()
+    admin = f.user(admin=True, staff_of=(site,))
+    db.session.commit()
+    auth.login(admin)
+    values = {"site_id": site.id, "user_id": admin.id, "scope_id": 1, "filename": "css/app.css"}
+    seen = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<int:{name}>", str(values[name])).replace(
+                f"<path:{name}>", str(values[name])
+            )
+        response = client.get(path)
+        assert response.status_code < 500, path
+        headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert (
+            "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        )
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        seen += 1
+    assert seen >= 15
