@@ -61,6 +61,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
+    from .bookings import bp as bookings_bp
     from .errors import bp as errors_bp
     from .prefs import bp as prefs_bp
     from .public import bp as public_bp
@@ -70,6 +71,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(prefs_bp)
     app.register_blueprint(errors_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(bookings_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
 

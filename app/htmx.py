@@ -26,16 +26,23 @@ def wants_fragment() -> bool:
 
 
 def render(
-    template: str, *, fragments: tuple[str, ...] = (), status: int = 200, **context
+    template: str,
+    *,
+    fragments: tuple[str, ...] = (),
+    block: str | None = None,
+    status: int = 200,
+    **context,
 ) -> Response:
     """Render the page, or the block htmx targets.
 
     ``fragments`` names the blocks that may be rendered alone. htmx sends the
     id of the element it will swap in ``HX-Target``; the block of that name
-    (dashes read as underscores) is rendered when it is listed.
+    (dashes read as underscores) is rendered when it is listed. Where the
+    target id varies (one per list item), the view names the ``block``.
     """
-    block = None
-    if wants_fragment():
+    if not wants_fragment():
+        block = None
+    elif block is None:
         target = (request.headers.get("HX-Target") or "").replace("-", "_")
         if target in fragments:
             block = target
@@ -44,7 +51,7 @@ def render(
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
-    if fragments:
+    if fragments or block:
         response.vary.add("HX-Request")
     return response
 

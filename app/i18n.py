@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, format_time
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_date, format_time
 
 from . import clock
 from .extensions import babel
@@ -13,8 +13,11 @@ ELDER_COOKIE = "elder"
 
 
 def select_locale() -> str:
-    """The language chosen with the switch, else Simplified Chinese."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    """The language chosen with the switch, else Simplified Chinese.
+
+    Outside a request (commands, service calls in tests) it is the default.
+    """
+    chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -38,7 +41,7 @@ def local_date(day: date | datetime | None, fmt: str = "medium") -> str:
     if day is None:
         return ""
     if isinstance(day, datetime):
-        return format_datetime(day, fmt)
+        day = clock.local(day).date()  # the local calendar day of an instant
     return format_date(day, fmt)
 
 

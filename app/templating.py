@@ -39,4 +39,5 @@ def init_app(app: Flask) -> None:
         community_classes=vocab.COMMUNITY_CLASSES,
         weekdays=vocab.WEEKDAYS,
         role_labels=vocab.ROLES,
+        booking_statuses=vocab.BOOKING_STATUSES,
     )

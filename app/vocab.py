@@ -93,3 +93,13 @@ ROLES = _index(
     Term("staff", _l("Staff")),
     Term("admin", _l("Administrator")),
 )
+
+BOOKING_STATUSES = _index(
+    Term("pending", _l("awaiting approval"), "⏳"),
+    Term("booked", _l("booked"), "✅"),
+    Term("waitlisted", _l("on the waiting list"), "🕒"),
+    Term("cancelled", _l("cancelled"), "✖"),
+    Term("declined", _l("declined"), "✖"),
+    Term("checked_in", _l("checked in"), "🎫"),
+    Term("no_show", _l("missed"), "⚠"),
+)

@@ -159,3 +159,49 @@ def _hash(password: str, generate) -> str:
     if password not in _hashes:
         _hashes[password] = generate(password)
     return _hashes[password]
+
+
+def bookable_service(
+    site_obj: Site | None = None,
+    *,
+    category: str = "legal",
+    name: str = "法律咨询",
+    rule: dict | None = None,
+    weekly: tuple = ((0, 540, 720, 60, 2),),
+):
+    """A bookable service with a booking rule and weekly slot rules (not slots)."""
+    from app.models import BookingRule, SlotRule
+
+    service = Service(site=site_obj or site(), category=category, name=name, bookable=True)
+    db.session.add(service)
+    db.session.flush()
+    settings = dict(
+        seat_limit=2, window_days=14, min_notice_minutes=60, cancel_cutoff_minutes=120,
+        max_active=2, max_per_month=4, needs_approval=False,
+    )  # fmt: skip
+    db.session.add(BookingRule(service_id=service.id, **{**settings, **(rule or {})}))
+    for weekday, starts, ends, minutes, capacity in weekly:
+        db.session.add(
+            SlotRule(service_id=service.id, weekday=weekday, starts_min=starts, ends_min=ends,
+                     slot_minutes=minutes, capacity=capacity)
+        )  # fmt: skip
+    db.session.flush()
+    db.session.refresh(service)
+    return service
+
+
+def slot(service, starts_at, minutes: int = 60, capacity: int = 5, taken: int = 0):
+    from datetime import timedelta
+
+    from app.models import Slot
+
+    obj = Slot(
+        service_id=service.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        capacity=capacity,
+        taken=taken,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -10,7 +10,15 @@ def test_every_get_route_sends_security_headers(app, client, auth):
     admin = f.user(admin=True, staff_of=(site,))
     db.session.commit()
     auth.login(admin)
-    values = {"site_id": site.id, "user_id": admin.id, "scope_id": 1, "filename": "css/app.css"}
+    values = {
+        "site_id": site.id,
+        "user_id": admin.id,
+        "scope_id": 1,
+        "service_id": 1,
+        "booking_id": 1,
+        "rule_id": 1,
+        "filename": "css/app.css",
+    }
     seen = 0
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:

@@ -95,7 +95,14 @@ def sweep(app, client, values):
 
 def values_for(network, site_key="other_station"):
     target = network["resident"]
-    return {"site_id": network[site_key].id, "user_id": target.id, "scope_id": 1}
+    return {
+        "site_id": network[site_key].id,
+        "user_id": target.id,
+        "scope_id": 1,
+        "service_id": 1,
+        "booking_id": 1,
+        "rule_id": 1,
+    }
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client, network):

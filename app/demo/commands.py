@@ -42,3 +42,12 @@ def init_app(app: Flask) -> None:
         user.is_admin = True
         db.session.commit()
         click.echo(f"Admin ready: user {user.id}, {name}.")
+
+    @app.cli.command("generate-slots")
+    def generate_slots_command() -> None:
+        """Create bookable slots over each service's window (run daily, e.g. from cron)."""
+        from .. import clock
+        from ..bookings.slots import generate_all
+
+        added = generate_all(clock.today())
+        click.echo(f"{added} slots added.")

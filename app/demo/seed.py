@@ -21,13 +21,14 @@ import math
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from types import SimpleNamespace
 
 import click
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from .. import clock
@@ -48,12 +49,11 @@ from ..models import (
 )
 from ..models.accounts import new_session_token
 from ..sites.directory import refresh_search_text
-from . import data
+from . import bulk, data, seed_bookings
 
 SEED = 20_240_701  # changing it changes the whole demo city
 MAX_SCALE = 500
 COMMUNITIES = 40  # per copy of the city: 4 districts × 3 streets × 3–4 communities
-BATCH_SIZE = 5_000
 
 CITY_CENTER = (31.23, 121.47)
 # Copies of the city (--scale) sit on a grid this far apart, in degrees, so
@@ -222,6 +222,11 @@ class SeedContext:
             values = {"id": self.last_ids[model], **values}
         self.rows.setdefault(model, []).append(values)
         return values
+
+    @cached_property
+    def password_hash(self) -> str:
+        """One hash for every demo account: scrypt is slow on purpose."""
+        return generate_password_hash(DEMO_PASSWORD)
 
     def count(self, model: type) -> int:
         return len(self.rows.get(model, ()))
@@ -662,7 +667,7 @@ def add_accounts(ctx: SeedContext) -> None:
     The center manager runs the first community's center (and so its
     stations); the station worker runs one station of that center.
     """
-    password_hash = generate_password_hash(DEMO_PASSWORD)  # once: hashing is slow on purpose
+    password_hash = ctx.password_hash
     center = next(s for s in ctx.sites if s.kind == "center")
     station = next(s for s in ctx.sites if s.row["center_id"] == center.id)
     now = clock.now()
@@ -707,24 +712,24 @@ STEPS: tuple[Callable[[SeedContext], None], ...] = (
     add_notices,
     add_search_text,
     add_accounts,
+    *seed_bookings.STEPS,
 )
-
-
-def _batches(rows: list[dict], size: int) -> Iterable[list[dict]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _write(ctx: SeedContext) -> None:
     """Insert the queued rows table by table, parents before children.
 
     Within the site table, each center is queued before its stations, so the
-    self-reference holds row by row.
+    self-reference holds row by row. Rows go straight to the driver
+    (executemany on SQLite, COPY on PostgreSQL): at scale 70 there are
+    millions, and per-row ORM or Core processing would take minutes.
     """
     by_table = {model.__table__: rows for model, rows in ctx.rows.items()}
+    connection = db.session.connection()
     for table in db.metadata.sorted_tables:
-        for batch in _batches(by_table.get(table, []), BATCH_SIZE):
-            db.session.execute(insert(table), batch)
+        rows = by_table.get(table)
+        if rows:
+            bulk.insert_rows(connection, table, rows)
     if db.engine.dialect.name == "postgresql":
         # Ids were assigned here, so the serial sequences must catch up, or
         # the app's next insert would collide with a demo row.

@@ -207,3 +207,9 @@ class Service(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     site: Mapped[Site] = relationship(back_populates="services")
+    booking_rule: Mapped["BookingRule | None"] = relationship(  # noqa: F821
+        cascade="all, delete-orphan", uselist=False
+    )
+    slot_rules: Mapped[list["SlotRule"]] = relationship(  # noqa: F821
+        cascade="all, delete-orphan", order_by="SlotRule.weekday, SlotRule.starts_min"
+    )

@@ -4,6 +4,7 @@ from flask import abort, current_app, request
 from sqlalchemy import select, text
 
 from .. import clock
+from ..bookings.service import satisfaction
 from ..extensions import db
 from ..htmx import render
 from ..models import Notice, Service
@@ -82,9 +83,12 @@ def site_detail(site_id: int):
         )
         .order_by(Notice.publish_on.desc())
     ).all()
+    ratings, satisfied = satisfaction(site.id)
     return render(
         "public/site_detail.html",
         site=site,
+        ratings=ratings,
+        satisfied=satisfied,
         state=site.open_state(moment),
         moment=moment,
         weekly=hours.weekly_rows(site.weekly_hours()),

@@ -175,3 +175,12 @@ def upcoming_specials(special_days: Iterable[Special], today: date, days: int = 
         (s for s in special_days if s.ends_on >= today and s.starts_on <= until),
         key=lambda s: s.starts_on,
     )
+
+
+def parse_hhmm(text: str) -> int | None:
+    """'08:30' → 510, '24:00' → 1440; None when it is not a time of day."""
+    hours, sep, minutes = (text or "").strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        return None
+    value = int(hours) * 60 + int(minutes)
+    return value if int(minutes) < 60 and 0 <= value <= 1440 else None

@@ -48,5 +48,6 @@ def site(site_id: int):
         site=g.site,
         form=form,
         moment=clock.now(),
+        services=[s for s in g.site.services if s.active],
         status=422 if form.errors else 200,
     )

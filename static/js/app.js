@@ -23,7 +23,14 @@
     );
   }
 
+  // Move focus to an error summary so screen readers and keyboards land on it.
+  function focusErrors(root) {
+    var summary = root.querySelector ? root.querySelector("[data-autofocus]") : null;
+    if (summary) { summary.focus(); }
+  }
+
   function init(root) {
+    focusErrors(root);
     root.querySelectorAll("[data-near-me]").forEach(function (button) {
       button.hidden = false;
       if (button.dataset.bound) { return; }
