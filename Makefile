@@ -48,6 +48,7 @@ $(NPM_STAMP): package.json package-lock.json
 run: venv translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) generate-slots
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: $(DEV_STAMP)
