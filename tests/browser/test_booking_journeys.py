@@ -121,8 +121,9 @@ def test_staff_check_in_and_resident_rates(page, new_page, clinic):
     item = page.locator("li.booking", has_text="已签到")
     item.locator("label.star-choice", has_text="★★★★★").first.click()
     item.get_by_label("还想说点什么").fill("很耐心")
-    item.get_by_role("button", name="提交评价").click()
-    page.wait_for_url("**/me/bookings")
+    # The page is /me/bookings before and after: wait for the new page itself.
+    with page.expect_navigation():
+        item.get_by_role("button", name="提交评价").click()
     assert "感谢您的评价" in page.content()
     assert (
         page.locator("li.booking .stars")
