@@ -66,6 +66,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .prefs import bp as prefs_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
+    from .volunteers import bp as volunteers_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(prefs_bp)
@@ -74,6 +75,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(bookings_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(volunteers_bp)
 
     from .demo import commands as demo_commands
 

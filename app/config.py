@@ -47,6 +47,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SITES_PER_PAGE = 20
+    POINTS_PER_HOUR = 1  # 积分: points earned per volunteer hour, set per city
     # Sessions: a browser session by default, bounded either way.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(days=30)

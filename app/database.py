@@ -9,7 +9,7 @@ for writers, thanks to WAL. On PostgreSQL ``begin_write()`` is a plain begin:
 rules there are kept by conditional updates and row locks.
 """
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -59,3 +59,14 @@ def begin_write() -> None:
             raise RuntimeError("begin_write() called with unsaved changes")
         session.rollback()
     session.connection(execution_options={_IMMEDIATE: True})
+
+
+def lock_row(model, row_id: int) -> None:
+    """Hold ``model`` row ``row_id`` until the transaction ends.
+
+    PostgreSQL takes a row lock; SQLite already holds the database write lock
+    (``begin_write``), which serialises every writer anyway. Use it to keep a
+    read-check-write about one row (a resident's limits, a balance) whole.
+    """
+    if not is_sqlite():
+        db.session.execute(select(model.id).where(model.id == row_id).with_for_update())

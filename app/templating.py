@@ -40,4 +40,9 @@ def init_app(app: Flask) -> None:
         weekdays=vocab.WEEKDAYS,
         role_labels=vocab.ROLES,
         booking_statuses=vocab.BOOKING_STATUSES,
+        project_categories=vocab.PROJECT_CATEGORIES,
+        project_statuses=vocab.PROJECT_STATUSES,
+        signup_statuses=vocab.SIGNUP_STATUSES,
+        points_kinds=vocab.POINTS_KINDS,
+        redemption_statuses=vocab.REDEMPTION_STATUSES,
     )

@@ -103,3 +103,43 @@ BOOKING_STATUSES = _index(
     Term("checked_in", _l("checked in"), "🎫"),
     Term("no_show", _l("missed"), "⚠"),
 )
+
+# 服务项目 categories.
+PROJECT_CATEGORIES = _index(
+    Term("daily_life", _l("Daily-life services"), "🧺"),
+    Term("assistance", _l("Assistance and relief"), "🤲"),
+    Term("shared_venues", _l("Shared venues"), "🏫"),
+    Term("culture_sports", _l("Culture and sports"), "🎵"),
+    Term("health_elderly", _l("Health and elderly care"), "🩺"),
+    Term("legal", _l("Legal aid and mediation"), "⚖"),
+    Term("education", _l("Education and care"), "📚"),
+    Term("safety", _l("Safety and environment"), "🛡"),
+)
+
+PROJECT_STATUSES = _index(
+    Term("draft", _l("Draft")),
+    Term("publicity", _l("In publicity (公示)")),
+    Term("running", _l("Running")),
+    Term("completed", _l("Completed")),
+)
+
+SIGNUP_STATUSES = _index(
+    Term("signed_up", _l("signed up")),
+    Term("waitlisted", _l("on the waiting list")),
+    Term("cancelled", _l("cancelled")),
+    Term("attended", _l("attended")),
+    Term("absent", _l("absent")),
+)
+
+POINTS_KINDS = _index(
+    Term("earned", _l("earned")),
+    Term("spent", _l("exchanged")),
+    Term("refund", _l("refunded")),
+    Term("adjusted", _l("adjusted")),
+)
+
+REDEMPTION_STATUSES = _index(
+    Term("reserved", _l("to pick up")),
+    Term("picked_up", _l("picked up")),
+    Term("cancelled", _l("cancelled")),
+)

@@ -205,3 +205,85 @@ def slot(service, starts_at, minutes: int = 60, capacity: int = 5, taken: int = 
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def volunteer(name: str = "志愿者", **kwargs):
+    return user(name, volunteer=True, **kwargs)
+
+
+def team(home_site: Site, name: str | None = None, leader=None):
+    from app.models import Membership, Team
+
+    obj = Team(name=name or f"测试服务队{next(_seq)}", brand="四季歌", home_site_id=home_site.id)
+    db.session.add(obj)
+    db.session.flush()
+    if leader is not None:
+        db.session.add(Membership(team_id=obj.id, user_id=leader.id, status="leader"))
+        db.session.flush()
+    return obj
+
+
+def project(site_obj: Site, status: str = "running", teams=(), **fields):
+    from app.models import Project
+
+    obj = Project(
+        title=fields.pop("title", f"测试项目{next(_seq)}"),
+        category=fields.pop("category", "daily_life"),
+        community_id=site_obj.community_id,
+        site_id=site_obj.id,
+        status=status,
+        **fields,
+    )
+    obj.teams.extend(teams)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def activity(
+    site_obj: Site,
+    starts_at,
+    *,
+    places: int = 6,
+    hours: str = "2",
+    project_obj=None,
+    team_obj=None,
+    **fields,
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from app.models import Activity
+
+    obj = Activity(
+        project_id=project_obj.id if project_obj else None,
+        team_id=team_obj.id if team_obj else None,
+        site_id=site_obj.id,
+        title=fields.pop("title", "测试活动"),
+        starts_at=starts_at,
+        ends_at=fields.pop("ends_at", starts_at + timedelta(hours=2)),
+        signup_deadline=fields.pop("signup_deadline", starts_at - timedelta(hours=2)),
+        places=places,
+        hours=Decimal(hours),
+        checkin_code=fields.pop("checkin_code", "123456"),
+        **fields,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def mall_item(site_obj: Site, cost: int = 10, stock: int = 3, name: str = "大米"):
+    from app.models import MallItem
+
+    obj = MallItem(site_id=site_obj.id, name=name, points_cost=cost, stock=stock)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def points(user_obj, amount: int, kind: str = "adjusted", reason: str = "测试"):
+    from app.models import PointsEntry
+
+    db.session.add(PointsEntry(user_id=user_obj.id, kind=kind, points=amount, reason=reason))
+    db.session.flush()

@@ -4,6 +4,8 @@ Used by the tests that fire many real requests at a live server at once.
 """
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -28,9 +30,37 @@ class Visitor:
         return response
 
     def post(self, path: str, data: dict, token: str) -> requests.Response:
+        # A kept-alive connection may have been closed by the server while this
+        # visitor waited (gunicorn keeps idle connections for 2 s); a POST is
+        # not retried, so start from a fresh connection.
+        self.session.close()
         return self.session.post(
             self.base_url + path,
             data={**data, "csrf_token": token},
             allow_redirects=False,
             timeout=60,
         )
+
+
+def log_in_all(base_url: str, mobiles: list[str], password: str, token_path: str):
+    """A logged-in visitor per number, each with a CSRF token from ``token_path``."""
+
+    def login(mobile):
+        visitor = Visitor(base_url)
+        visitor.login(mobile, password)
+        return visitor, visitor.token(token_path)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(login, mobiles))
+
+
+def fire_together(calls):
+    """Run every call at the same moment (a barrier), return the results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=60)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

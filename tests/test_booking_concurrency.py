@@ -4,8 +4,6 @@ Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL. The requests are
 real HTTP requests from threads, released together by a barrier.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -17,7 +15,7 @@ from app.models import Booking, Slot
 
 from . import factories as f
 from .conftest import make_app
-from .http_client import Visitor
+from .http_client import fire_together, log_in_all
 from .live import live_server
 
 RESIDENTS = 50
@@ -47,25 +45,7 @@ def arena(databases, template_url):
 
 
 def logged_in(arena, mobiles):
-    def login(mobile):
-        visitor = Visitor(arena["base_url"])
-        visitor.login(mobile, f.PASSWORD)
-        return visitor, visitor.token(f"/services/{arena['service']}")
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(login, mobiles))
-
-
-def fire_together(calls):
-    """Run every call at the same moment (a barrier), return the results."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=60)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return log_in_all(arena["base_url"], mobiles, f.PASSWORD, f"/services/{arena['service']}")
 
 
 def test_fifty_parallel_bookings_never_overbook(arena):

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import audit, clock
-from ..database import begin_write, is_sqlite
+from ..database import begin_write, is_sqlite, lock_row
 from ..extensions import db
 from ..models import Booking, BookingRule, Service, Site, Slot, User
 from ..models.bookings import SEAT_HOLDING
@@ -48,15 +48,6 @@ class Outcome:
 
 def _new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-
-
-def _lock_user(user_id: int) -> None:
-    """Serialise one resident's bookings so per-resident limits hold.
-
-    SQLite already holds the database write lock; PostgreSQL locks the row.
-    """
-    if not is_sqlite():
-        db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def _take_seats(slot_id: int, seats: int) -> bool:
@@ -239,7 +230,7 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
                 "seats",
                 _("You can book 1 to %(n)s seats at a time.", n=rule.seat_limit),
             )
-        _lock_user(user.id)
+        lock_row(User, user.id)  # one resident's bookings in turn: limits hold
         if by_staff is None:
             until = suspended_until(user.id, now)
             if until:

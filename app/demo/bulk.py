@@ -7,6 +7,7 @@ the app writes through the ORM.
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection, Table
 
@@ -28,6 +29,8 @@ def _sqlite_converter(sample):
             return text
 
         return convert
+    if isinstance(sample, Decimal):
+        return lambda value: float(value) if value is not None else None  # as SQLAlchemy binds it
     if isinstance(sample, date):
         return lambda value: value.isoformat() if value is not None else None
     if isinstance(sample, dict | list):
@@ -42,7 +45,9 @@ def _sample(rows: list[dict], column: str):
 def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``.
 
-    Columns the rows leave out get their model default, as an ORM insert would.
+    Columns the rows leave out get their model default, as an ORM insert would;
+    a callable default is called once per table, so pass values that must
+    differ per row (codes, tokens) in the rows themselves.
     """
     defaults = {}
     for column in table.c:

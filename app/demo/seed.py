@@ -49,7 +49,7 @@ from ..models import (
 )
 from ..models.accounts import new_session_token
 from ..sites.directory import refresh_search_text
-from . import bulk, data, seed_bookings
+from . import bulk, data, seed_bookings, seed_volunteers
 
 SEED = 20_240_701  # changing it changes the whole demo city
 MAX_SCALE = 500
@@ -214,7 +214,7 @@ class SeedContext:
         Every row of a model must carry the same keys (one executemany), so
         callers pass optional columns explicitly, as None or "".
         """
-        table = model.__table__
+        table = getattr(model, "__table__", model)  # a model, or a plain Table
         if "id" in table.c and "id" not in values:
             if model not in self.last_ids:
                 self.last_ids[model] = db.session.scalar(select(func.max(table.c.id))) or 0
@@ -713,6 +713,7 @@ STEPS: tuple[Callable[[SeedContext], None], ...] = (
     add_search_text,
     add_accounts,
     *seed_bookings.STEPS,
+    *seed_volunteers.STEPS,
 )
 
 
@@ -724,7 +725,7 @@ def _write(ctx: SeedContext) -> None:
     (executemany on SQLite, COPY on PostgreSQL): at scale 70 there are
     millions, and per-row ORM or Core processing would take minutes.
     """
-    by_table = {model.__table__: rows for model, rows in ctx.rows.items()}
+    by_table = {getattr(m, "__table__", m): rows for m, rows in ctx.rows.items()}
     connection = db.session.connection()
     for table in db.metadata.sorted_tables:
         rows = by_table.get(table)

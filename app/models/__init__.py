@@ -4,8 +4,28 @@ from .accounts import AuditEntry, StaffScope, User, VolunteerProfile
 from .bookings import Booking, BookingRule, Slot, SlotRule
 from .geo import Community, District, Street
 from .sites import Notice, OpeningInterval, Service, Site, SiteFacility, SpecialDay
+from .volunteers import (
+    Activity,
+    MallItem,
+    Membership,
+    PointsEntry,
+    Project,
+    ProjectComment,
+    Redemption,
+    Signup,
+    Team,
+)
 
 __all__ = [
+    "Activity",
+    "MallItem",
+    "Membership",
+    "PointsEntry",
+    "Project",
+    "ProjectComment",
+    "Redemption",
+    "Signup",
+    "Team",
     "Booking",
     "BookingRule",
     "Slot",

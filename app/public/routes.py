@@ -18,6 +18,7 @@ from ..sites.directory import (
     search_sites,
 )
 from ..vocab import SERVICE_CATEGORIES
+from ..volunteers.queries import upcoming_activities
 from . import bp
 
 
@@ -27,6 +28,7 @@ def home():
     return render(
         "public/home.html",
         open_sites=open_now_sample(clock.now()),
+        activities=upcoming_activities(limit=3),
         moment=clock.now(),
     )
 

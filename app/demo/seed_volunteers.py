@@ -1,0 +1,322 @@
+"""Demo volunteering: teams, projects in every stage, activities over the coming
+weeks (and past ones with hours credited), points, and the love mall."""
+
+import secrets
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from .. import clock
+from ..models import (
+    Activity,
+    MallItem,
+    Membership,
+    PointsEntry,
+    Project,
+    ProjectComment,
+    Redemption,
+    Signup,
+    Team,
+    User,
+    VolunteerProfile,
+)
+from ..models.volunteers import project_team
+
+BRANDS = ["四季歌", "夕阳红", "红马甲", "银龄互助", "暖心邻里", "小区守护者", "书香", "绿色家园"]
+TEAM_KINDS = ["志愿服务队", "志愿服务分队"]
+PROJECTS = [
+    ("daily_life", "爱心理发进小区", "为行动不便的老人上门理发", "独居、高龄老人"),
+    ("assistance", "困难家庭结对帮扶", "每月走访慰问困难家庭，帮助解决实际困难", "低保、低边家庭"),
+    ("shared_venues", "共享会议室开放日", "党群服务中心场地向居民自治组织开放", "居民自治组织"),
+    ("culture_sports", "邻里健身操", "每周三次带领居民做健身操", "社区居民"),
+    ("health_elderly", "银龄健康讲座", "邀请社区医生讲慢病管理", "60岁以上老人"),
+    ("legal", "律师进社区", "法律咨询与邻里纠纷调解", "有法律需求的居民"),
+    ("education", "四点半课堂", "放学后为双职工家庭孩子辅导作业", "小学生"),
+    ("safety", "平安巡逻", "夜间巡逻，排查安全隐患", "全体居民"),
+]
+ACTIVITY_TITLES = {
+    "daily_life": "上门理发",
+    "assistance": "入户走访",
+    "shared_venues": "场地布置",
+    "culture_sports": "健身操领操",
+    "health_elderly": "讲座签到引导",
+    "legal": "调解室值班",
+    "education": "作业辅导",
+    "safety": "夜间巡逻",
+}
+MALL_ITEMS = [
+    ("大米 5 斤", 50),
+    ("食用油 1 升", 40),
+    ("洗衣液", 30),
+    ("毛巾", 10),
+    ("雨伞", 25),
+    ("保温杯", 35),
+    ("理发券", 15),
+    ("挂面 2 斤", 12),
+]
+VOLUNTEER_SHARE = 0.6
+# Publicity period (from, until) relative to today, by stage: current for
+# projects in 公示, long past for those already running or done.
+PUBLICITY = {
+    "draft": (None, None),
+    "publicity": (timedelta(days=-3), timedelta(days=4)),
+    "running": (timedelta(days=-40), timedelta(days=-33)),
+    "completed": (timedelta(days=-40), timedelta(days=-33)),
+}
+OPINIONS = ("希望周末也能安排。", "支持！建议多通知独居老人。", "预算能否公开明细？")
+REQUIREMENTS = ("", "有耐心", "会用智能手机", "身体健康")
+DEMO_VOLUNTEER = "13800000002"
+
+
+def _at(day, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=clock.LOCAL_TZ)
+
+
+def add_volunteers(ctx) -> None:
+    """Most residents who book also volunteer: give them a profile."""
+    rng, now = ctx.rng, clock.now()
+    ctx.volunteers = []
+    for user_id in ctx.residents:
+        if rng.random() < VOLUNTEER_SHARE:
+            ctx.add(
+                VolunteerProfile,
+                user_id=user_id,
+                real_name=_real_name(rng),
+                skills="",
+                bio="",
+                certificate_code=secrets.token_urlsafe(12),
+                created_at=now,
+            )
+            ctx.volunteers.append(user_id)
+    demo = next(r["id"] for r in ctx.rows[User] if r["mobile"] == DEMO_VOLUNTEER)
+    ctx.demo_volunteer = demo
+    for row in ctx.rows[VolunteerProfile]:
+        row.setdefault("certificate_code", secrets.token_urlsafe(12))
+
+
+def _real_name(rng) -> str:
+    return rng.choice("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高") + rng.choice(
+        ["建国", "秀英", "桂兰", "志强", "丽华", "海燕", "文明", "玉梅", "国华", "春生"]
+    )
+
+
+def add_teams(ctx) -> None:
+    """Two teams at each center, each with a leader and members."""
+    rng, now = ctx.rng, clock.now()
+    ctx.teams_by_site = {}
+    ctx.team_members = {}  # team id → volunteers who take part (not the pending ones)
+    used_names = set()
+    for site in ctx.sites:
+        if site.kind != "center":
+            continue
+        stem = site.community.stem
+        teams = []
+        for brand in rng.sample(BRANDS, 2):
+            name = f"{stem}“{brand}”{rng.choice(TEAM_KINDS)}"
+            if name in used_names:
+                name = f"{name}{len(used_names)}"
+            used_names.add(name)
+            team = ctx.add(
+                Team,
+                name=name,
+                brand=brand,
+                slogan=f"{brand}，在您身边",
+                description=f"由{stem}社区居民组成的志愿服务队。",
+                home_site_id=site.id,
+                created_at=now,
+            )
+            members = rng.sample(ctx.volunteers, min(12, len(ctx.volunteers)))
+            for i, user_id in enumerate(members):
+                status = "leader" if i == 0 else ("pending" if i > 9 else "member")
+                ctx.add(
+                    Membership, team_id=team["id"], user_id=user_id, status=status, created_at=now
+                )
+            ctx.team_members[team["id"]] = members[:10]
+            teams.append(team)
+        ctx.teams_by_site[site.id] = teams
+    # The demo volunteer is a member of the first center's first team.
+    first = ctx.teams_by_site[ctx.sites[0].id][0]
+    if ctx.demo_volunteer not in ctx.team_members[first["id"]]:
+        ctx.add(
+            Membership,
+            team_id=first["id"],
+            user_id=ctx.demo_volunteer,
+            status="member",
+            created_at=now,
+        )
+        ctx.team_members[first["id"]].append(ctx.demo_volunteer)
+
+
+def add_projects_and_activities(ctx) -> None:
+    """Projects in every stage per center; activities past and coming."""
+    rng, today, now = ctx.rng, ctx.today, clock.now()
+    stages = ["draft", "publicity", "running", "running", "completed"]
+    ctx.earned = {}
+    for site in ctx.sites:
+        if site.kind != "center":
+            continue
+        teams = ctx.teams_by_site[site.id]
+        for n, stage in enumerate(rng.sample(stages, 3) if site.id != ctx.sites[0].id else stages):
+            category, title, description, beneficiaries = rng.choice(PROJECTS)
+            project = ctx.add(
+                Project,
+                title=f"{site.community.stem}{title}",
+                category=category,
+                community_id=site.row["community_id"],
+                site_id=site.id,
+                description=description,
+                budget_yuan=rng.choice((0, 2000, 5000, 8000, 12000, 20000)),
+                fund_source=rng.choice(("社区公益金", "党建经费", "街道专项", "社会捐赠")),
+                beneficiaries=beneficiaries,
+                status=stage,
+                publicity_starts_on=PUBLICITY[stage][0] and today + PUBLICITY[stage][0],
+                publicity_ends_on=PUBLICITY[stage][1] and today + PUBLICITY[stage][1],
+                started_on=today - timedelta(days=30)
+                if stage in ("running", "completed")
+                else None,
+                completed_on=today - timedelta(days=2) if stage == "completed" else None,
+                outcome_beneficiaries=rng.randint(30, 300) if stage == "completed" else None,
+                outcome_summary="项目顺利完成，居民反响很好。" if stage == "completed" else "",
+                created_at=now - timedelta(days=45),
+            )
+            team = teams[n % len(teams)]
+            ctx.add(project_team, project_id=project["id"], team_id=team["id"])
+            if stage == "publicity":
+                for user_id in rng.sample(ctx.residents, 2):
+                    ctx.add(
+                        ProjectComment,
+                        project_id=project["id"],
+                        user_id=user_id,
+                        body=rng.choice(OPINIONS),
+                        created_at=now - timedelta(days=1),
+                        reply="",
+                        replied_by_id=None,
+                        replied_at=None,
+                    )
+            if stage in ("running", "completed"):
+                _activities(ctx, project, team, site, ACTIVITY_TITLES[category], stage)
+
+
+def _activities(ctx, project, team, site, title, stage) -> None:
+    rng, today, now = ctx.rng, ctx.today, clock.now()
+    offsets = [-12, -5] + ([2, 6, 10, 17] if stage == "running" else [])
+    for offset in offsets:
+        day = today + timedelta(days=offset)
+        hour = rng.choice((9, 14, 19))
+        starts = _at(day, hour)
+        hours = Decimal(rng.choice((2, 2, 3)))
+        places = rng.choice((4, 6, 8, 10))
+        activity = ctx.add(
+            Activity,
+            project_id=project["id"],
+            team_id=team["id"],
+            site_id=site.id,
+            title=title,
+            description=f"{project['title']}：{title}",
+            requirements=rng.choice(REQUIREMENTS),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=int(hours)),
+            signup_deadline=starts - timedelta(hours=12),
+            places=places,
+            taken=0,
+            hours=hours,
+            status="open",
+            checkin_code=f"{rng.randrange(10**6):06d}",
+            created_at=now - timedelta(days=20),
+        )
+        past = starts < now
+        pool = ctx.team_members[team["id"]]
+        volunteers = rng.sample(pool, min(len(pool), places + 2))
+        if ctx.demo_volunteer in pool and ctx.demo_volunteer not in volunteers:
+            volunteers[0] = ctx.demo_volunteer  # the demo volunteer takes part in every one
+        want = places if rng.random() < 0.4 else rng.randint(1, places)
+        for user_id in volunteers:
+            if activity["taken"] < want:
+                activity["taken"] += 1
+                status = rng.choice(("attended",) * 9 + ("absent",)) if past else "signed_up"
+            elif not past and activity["taken"] == places:
+                status = "waitlisted"
+            else:
+                continue
+            credited = hours if status == "attended" else Decimal(0)
+            signup = ctx.add(
+                Signup,
+                activity_id=activity["id"],
+                user_id=user_id,
+                status=status,
+                created_at=starts - timedelta(days=3),
+                checked_in_at=starts if status == "attended" else None,
+                hours_credited=credited,
+                credit_reason="",
+            )
+            if credited:
+                ctx.add(
+                    PointsEntry,
+                    user_id=user_id,
+                    kind="earned",
+                    points=int(credited),
+                    reason=title,
+                    signup_id=signup["id"],
+                    redemption_id=None,
+                    created_by_id=None,
+                    created_at=starts + timedelta(hours=3),
+                )
+                ctx.earned[user_id] = ctx.earned.get(user_id, 0) + int(credited)
+
+
+def add_mall(ctx) -> None:
+    """Goods at every center; the demo volunteer has exchanged two."""
+    rng, now = ctx.rng, clock.now()
+    ctx.mall_items = {}
+    for site in ctx.sites:
+        if site.kind != "center":
+            continue
+        for name, cost in rng.sample(MALL_ITEMS, 4):
+            item = ctx.add(
+                MallItem,
+                site_id=site.id,
+                name=name,
+                description="到站点服务台领取",
+                points_cost=cost,
+                stock=rng.choice((0, 2, 5, 10, 20)),
+                active=True,
+            )
+            ctx.mall_items.setdefault(site.id, []).append(item)
+    demo = ctx.demo_volunteer
+    # A welcome bonus so the demo volunteer can try an exchange right away.
+    ctx.add(
+        PointsEntry,
+        user_id=demo,
+        kind="adjusted",
+        points=60,
+        reason="新志愿者欢迎积分",
+        signup_id=None,
+        redemption_id=None,
+        created_by_id=None,
+        created_at=now - timedelta(days=20),
+    )
+    cheap = sorted(ctx.mall_items[ctx.sites[0].id], key=lambda i: i["points_cost"])[:2]
+    for item, status in zip(cheap, ("picked_up", "reserved"), strict=False):
+        redemption = ctx.add(
+            Redemption,
+            item_id=item["id"],
+            user_id=demo,
+            points=item["points_cost"],
+            code=f"{rng.randrange(10**8):08d}",
+            status=status,
+            created_at=now - timedelta(days=5),
+            decided_at=now if status == "picked_up" else None,
+        )
+        ctx.add(
+            PointsEntry,
+            user_id=demo,
+            kind="spent",
+            points=-item["points_cost"],
+            reason=item["name"],
+            signup_id=None,
+            redemption_id=redemption["id"],
+            created_by_id=None,
+            created_at=now - timedelta(days=5),
+        )
+
+
+STEPS = (add_volunteers, add_teams, add_projects_and_activities, add_mall)

@@ -1,0 +1,259 @@
+"""Volunteering: teams, service projects (with 公示), activities, sign-ups,
+the points ledger, and the love mall (爱心商城).
+
+Places, stock and balances are kept by the database: ``taken`` and ``stock``
+move only through conditional updates, and check constraints refuse a row
+that would pass its limit.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import clock
+from ..extensions import db
+from .types import UTCDateTime
+
+project_team = Table(
+    "project_team",
+    db.metadata,
+    Column("project_id", ForeignKey("project.id"), primary_key=True),
+    Column("team_id", ForeignKey("team.id"), primary_key=True),
+)
+
+
+class Team(db.Model):
+    """志愿服务队: a volunteer team with its brand (e.g. "四季歌")."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    brand: Mapped[str] = mapped_column(String(40), default="")
+    slogan: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    home_site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    home_site: Mapped["Site"] = relationship()  # noqa: F821
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="team")
+
+
+class Membership(db.Model):
+    """A volunteer in a team: pending (asked to join), member, or leader."""
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id"),
+        CheckConstraint("status IN ('pending', 'member', 'leader')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    user: Mapped["User"] = relationship()  # noqa: F821
+
+
+class Project(db.Model):
+    """服务项目: filed as a draft, published for comment (公示), run, completed."""
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'publicity', 'running', 'completed')", name="status"),
+        CheckConstraint(
+            "publicity_ends_on IS NULL OR publicity_starts_on <= publicity_ends_on",
+            name="publicity",
+        ),
+        CheckConstraint("budget_yuan >= 0", name="budget"),
+        Index("ix_project_status_category", "status", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(20))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    budget_yuan: Mapped[int] = mapped_column(Integer, default=0)
+    fund_source: Mapped[str] = mapped_column(String(80), default="")
+    beneficiaries: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    publicity_starts_on: Mapped[date | None] = mapped_column(Date)
+    publicity_ends_on: Mapped[date | None] = mapped_column(Date)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    outcome_beneficiaries: Mapped[int | None] = mapped_column(Integer)
+    outcome_summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    community: Mapped["Community"] = relationship()  # noqa: F821
+    site: Mapped["Site | None"] = relationship()  # noqa: F821
+    teams: Mapped[list[Team]] = relationship(secondary=project_team, order_by="Team.name")
+    comments: Mapped[list["ProjectComment"]] = relationship(
+        back_populates="project", order_by="ProjectComment.id"
+    )
+
+
+class ProjectComment(db.Model):
+    """A resident's opinion during 公示, and the staff's answer."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship(back_populates="comments")
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+
+
+class Activity(db.Model):
+    """A shift of a project (or of a team): when, where, how many hands."""
+
+    __table_args__ = (
+        CheckConstraint("taken >= 0 AND taken <= places", name="places"),
+        CheckConstraint("places >= 1", name="places_min"),
+        CheckConstraint("starts_at < ends_at", name="times"),
+        CheckConstraint("project_id IS NOT NULL OR team_id IS NOT NULL", name="owner"),
+        CheckConstraint("status IN ('open', 'cancelled')", name="status"),
+        CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
+        Index("ix_activity_starts", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    signup_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    places: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    hours: Mapped[float] = mapped_column(Numeric(4, 1))  # hours credited by default
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    checkin_code: Mapped[str] = mapped_column(String(6))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    project: Mapped[Project | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    site: Mapped["Site"] = relationship()  # noqa: F821
+
+    @property
+    def places_left(self) -> int:
+        return self.places - self.taken
+
+
+class Signup(db.Model):
+    """A volunteer's place in an activity; hours credited once attended."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('signed_up', 'waitlisted', 'cancelled', 'attended', 'absent')",
+            name="status",
+        ),
+        CheckConstraint("hours_credited >= 0 AND hours_credited <= 24", name="hours"),
+        Index(
+            "uq_signup_active",
+            "activity_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        Index("ix_signup_activity_status", "activity_id", "status", "id"),
+        Index("ix_signup_user", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hours_credited: Mapped[float] = mapped_column(Numeric(4, 1), default=0)
+    credit_reason: Mapped[str] = mapped_column(String(200), default="")
+
+    activity: Mapped[Activity] = relationship()
+    user: Mapped["User"] = relationship()  # noqa: F821
+
+
+class PointsEntry(db.Model):
+    """One line of the append-only points ledger; a balance is their sum.
+
+    earned (for hours), spent (a redemption), refund (a cancelled redemption),
+    adjusted (by staff, with a reason).
+    """
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('earned', 'spent', 'refund', 'adjusted')", name="kind"),
+        Index("ix_points_entry_user", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    signup_id: Mapped[int | None] = mapped_column(ForeignKey("signup.id"))
+    redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemption.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class MallItem(db.Model):
+    """爱心商城: goods a site gives for points."""
+
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock"),
+        CheckConstraint("points_cost >= 1", name="cost"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    points_cost: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    site: Mapped["Site"] = relationship()  # noqa: F821
+
+
+class Redemption(db.Model):
+    """An exchange of points for an item: reserved until picked up or cancelled."""
+
+    __table_args__ = (
+        CheckConstraint("status IN ('reserved', 'picked_up', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("mall_item.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="reserved")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    item: Mapped[MallItem] = relationship()
+    user: Mapped["User"] = relationship()  # noqa: F821

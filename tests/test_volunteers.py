@@ -1,0 +1,472 @@
+"""Volunteering rules and pages: teams, projects and 公示, sign-ups, hours,
+points, certificates and the love mall. The clock is frozen."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from app.clock import LOCAL_TZ
+from app.extensions import db
+from app.models import Activity, AuditEntry, MallItem, Membership, PointsEntry, Project, Signup
+from app.volunteers import service
+
+from . import factories as f
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ)  # Monday 08:00
+SATURDAY_9 = datetime(2026, 11, 28, 9, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def town(app, freeze):
+    freeze(NOW)
+    site = f.site(name="东方中心")
+    leader = f.volunteer("队长")
+    vols = [f.volunteer(f"志愿者{i}") for i in range(4)]
+    resident = f.user("居民")
+    staff = f.user("站长", staff_of=(site,))
+    team = f.team(site, "四季歌志愿服务队", leader=leader)
+    project = f.project(site, "running", teams=(team,))
+    activity = f.activity(site, SATURDAY_9, places=2, project_obj=project, team_obj=team)
+    db.session.commit()
+    return dict(site=site, leader=leader, vols=vols, resident=resident, staff=staff, team=team,
+                project=project, activity=activity)  # fmt: skip
+
+
+def fresh(model, ident):
+    db.session.rollback()
+    return db.session.get(model, ident)
+
+
+# Sign-ups ---------------------------------------------------------------------
+
+
+def test_sign_up_then_waitlist_then_promotion_on_cancel(town):
+    a, v = town["activity"], town["vols"]
+    assert not service.sign_up(v[0], a.id).waitlisted
+    assert not service.sign_up(v[1], a.id).waitlisted
+    third = service.sign_up(v[2], a.id)
+    fourth = service.sign_up(v[3], a.id)
+    assert third.waitlisted and fourth.waitlisted
+    assert fresh(Activity, a.id).taken == 2
+    service.cancel_signup(v[0], a.id)
+    assert fresh(Signup, third.signup.id).status == "signed_up"  # first in the queue moves up
+    assert fresh(Signup, fourth.signup.id).status == "waitlisted"
+    assert fresh(Activity, a.id).taken == 2
+
+
+def test_cancelling_a_waitlist_place_frees_no_seat(town):
+    a, v = town["activity"], town["vols"]
+    service.sign_up(v[0], a.id)
+    service.sign_up(v[1], a.id)
+    service.sign_up(v[2], a.id)
+    service.cancel_signup(v[2], a.id)
+    assert fresh(Activity, a.id).taken == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda a: setattr(a, "signup_deadline", NOW - timedelta(minutes=1)), "deadline"),
+        (lambda a: setattr(a, "status", "cancelled"), "cancelled"),
+        (lambda a: (setattr(a, "starts_at", NOW - timedelta(hours=1)),
+                    setattr(a, "signup_deadline", NOW + timedelta(hours=1))), "past"),
+    ],
+)  # fmt: skip
+def test_sign_up_refusals(town, change, reason):
+    change(town["activity"])
+    db.session.commit()
+    with pytest.raises(service.VolunteerError) as refused:
+        service.sign_up(town["vols"][0], town["activity"].id)
+    assert refused.value.reason == reason
+    assert db.session.scalar(select(func.count(Signup.id))) == 0
+
+
+def test_second_sign_up_is_refused_and_the_index_backs_it(town):
+    from sqlalchemy.exc import IntegrityError
+
+    service.sign_up(town["vols"][0], town["activity"].id)
+    with pytest.raises(service.VolunteerError) as refused:
+        service.sign_up(town["vols"][0], town["activity"].id)
+    assert refused.value.reason == "duplicate"
+    db.session.add(
+        Signup(activity_id=town["activity"].id, user_id=town["vols"][0].id, status="waitlisted")
+    )
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_residents_need_a_volunteer_profile(town):
+    with pytest.raises(service.VolunteerError) as refused:
+        service.sign_up(town["resident"], town["activity"].id)
+    assert refused.value.reason == "not_volunteer"
+
+
+def test_cancel_after_the_deadline_is_refused(town, freeze):
+    service.sign_up(town["vols"][0], town["activity"].id)
+    freeze(SATURDAY_9 - timedelta(hours=1))
+    with pytest.raises(service.VolunteerError) as refused:
+        service.cancel_signup(town["vols"][0], town["activity"].id)
+    assert refused.value.reason == "deadline"
+
+
+# Check-in, hours and points ------------------------------------------------------
+
+
+def test_self_check_in_credits_hours_and_points(town, freeze):
+    vol = town["vols"][0]
+    service.sign_up(vol, town["activity"].id)
+    with pytest.raises(service.VolunteerError) as early:
+        service.self_check_in(vol, town["activity"].id, "123456")
+    assert early.value.reason == "not_now"
+    freeze(SATURDAY_9 - timedelta(minutes=30))
+    with pytest.raises(service.VolunteerError) as wrong:
+        service.self_check_in(vol, town["activity"].id, "000000")
+    assert wrong.value.reason == "code"
+    signup = service.self_check_in(vol, town["activity"].id, "123 456")
+    assert signup.status == "attended" and Decimal(signup.hours_credited) == Decimal(2)
+    assert service.balance(vol.id) == 2  # 1 point per hour
+    assert service.hours_summary(vol.id, date(2026, 11, 28)) == {
+        "total": Decimal(2), "this_year": Decimal(2), "activities": 1,
+    }  # fmt: skip
+
+
+def test_organiser_marks_attendance_and_adjusts_with_a_reason(town):
+    vol = town["vols"][0]
+    signup = service.sign_up(vol, town["activity"].id).signup
+    staff = town["staff"]
+    service.mark_attendance(signup.id, True, staff)
+    assert service.balance(vol.id) == 2
+    with pytest.raises(service.VolunteerError) as refused:
+        service.mark_attendance(signup.id, True, staff, Decimal(3))
+    assert refused.value.reason == "reason"
+    for bad in (Decimal(-1), Decimal(0), Decimal(25)):
+        with pytest.raises(service.VolunteerError) as refused:
+            service.mark_attendance(signup.id, True, staff, bad, "原因")
+        assert refused.value.reason == "hours"
+    service.mark_attendance(signup.id, True, staff, Decimal(3), "多留了一小时帮忙收拾")
+    assert service.balance(vol.id) == 3
+    kinds = db.session.scalars(select(PointsEntry.kind).order_by(PointsEntry.id)).all()
+    assert kinds == ["earned", "adjusted"]  # append-only: the change is a new line
+    service.mark_attendance(signup.id, False, staff)
+    assert service.balance(vol.id) == 0 and fresh(Signup, signup.id).status == "absent"
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 3
+
+
+def test_points_rate_comes_from_config(town, app):
+    app.config["POINTS_PER_HOUR"] = 5
+    signup = service.sign_up(town["vols"][0], town["activity"].id).signup
+    service.mark_attendance(signup.id, True, town["staff"])
+    assert service.balance(town["vols"][0].id) == 10
+
+
+def test_ledger_arithmetic_and_adjustments(town):
+    vol, staff = town["vols"][0], town["staff"]
+    f.points(vol, 10, "earned")
+    f.points(vol, -4, "spent")
+    f.points(vol, 4, "refund")
+    db.session.commit()
+    assert service.balance(vol.id) == 10
+    with pytest.raises(service.VolunteerError) as refused:
+        service.adjust_points(vol.id, 5, "  ", staff)
+    assert refused.value.reason == "reason"
+    with pytest.raises(service.VolunteerError) as refused:
+        service.adjust_points(vol.id, -11, "纠错", staff)
+    assert refused.value.reason == "negative"
+    service.adjust_points(vol.id, -10, "纠错", staff)
+    assert service.balance(vol.id) == 0
+
+
+# The love mall --------------------------------------------------------------------
+
+
+def test_redeem_spends_points_and_stock_and_cancel_refunds(town):
+    vol, staff = town["vols"][0], town["staff"]
+    item = f.mall_item(town["site"], cost=10, stock=1)
+    f.points(vol, 15, "earned")
+    db.session.commit()
+    redemption = service.redeem(vol, item.id)
+    assert service.balance(vol.id) == 5 and fresh(MallItem, item.id).stock == 0
+    with pytest.raises(service.VolunteerError) as refused:
+        service.redeem(town["vols"][1], item.id)
+    assert refused.value.reason in ("stock", "points")
+    service.decide_redemption(redemption.id, False, staff)
+    assert service.balance(vol.id) == 15 and fresh(MallItem, item.id).stock == 1
+    with pytest.raises(service.VolunteerError):
+        service.decide_redemption(redemption.id, True, staff)
+
+
+def test_redeem_with_too_few_points_changes_nothing(town):
+    item = f.mall_item(town["site"], cost=10, stock=3)
+    f.points(town["vols"][0], 9)
+    db.session.commit()
+    with pytest.raises(service.VolunteerError) as refused:
+        service.redeem(town["vols"][0], item.id)
+    assert refused.value.reason == "points" and "10" in refused.value.message
+    assert fresh(MallItem, item.id).stock == 3 and service.balance(town["vols"][0].id) == 9
+
+
+def test_out_of_stock(town):
+    item = f.mall_item(town["site"], cost=1, stock=0)
+    f.points(town["vols"][0], 9)
+    db.session.commit()
+    with pytest.raises(service.VolunteerError) as refused:
+        service.redeem(town["vols"][0], item.id)
+    assert refused.value.reason == "stock"
+
+
+# Projects and 公示 ----------------------------------------------------------------
+
+
+def test_lifecycle_goes_in_order_and_waits_for_publicity(town, freeze):
+    staff = town["staff"]
+    project = f.project(town["site"], "draft")
+    db.session.commit()
+    with pytest.raises(service.VolunteerError):
+        service.advance_project(project.id, "running", staff)
+    with pytest.raises(service.VolunteerError) as refused:
+        service.advance_project(
+            project.id, "publicity", staff, publicity=(date(2026, 11, 30), date(2026, 11, 25))
+        )
+    assert refused.value.reason == "dates"
+    service.advance_project(
+        project.id, "publicity", staff, publicity=(date(2026, 11, 23), date(2026, 11, 29))
+    )
+    with pytest.raises(service.VolunteerError) as refused:
+        service.advance_project(project.id, "running", staff)
+    assert refused.value.reason == "publicity"
+    freeze(NOW + timedelta(days=7))
+    service.advance_project(project.id, "running", staff)
+    with pytest.raises(service.VolunteerError) as refused:
+        service.advance_project(project.id, "completed", staff, outcome=None)
+    assert refused.value.reason == "outcome"
+    done = service.advance_project(project.id, "completed", staff, outcome=(120, "顺利"))
+    assert done.status == "completed" and done.outcome_beneficiaries == 120
+
+
+def test_opinions_only_during_publicity(town, freeze):
+    project = f.project(town["site"], "publicity", publicity_starts_on=date(2026, 11, 23),
+                        publicity_ends_on=date(2026, 11, 25))  # fmt: skip
+    db.session.commit()
+    comment = service.comment_on_project(project.id, town["resident"], "建议周末也开放")
+    service.reply_to_comment(comment.id, "好的，会考虑", town["staff"])
+    with pytest.raises(service.VolunteerError) as refused:
+        service.comment_on_project(project.id, town["resident"], " ")
+    assert refused.value.reason == "body"
+    freeze(NOW + timedelta(days=3))
+    with pytest.raises(service.VolunteerError) as refused:
+        service.comment_on_project(project.id, town["resident"], "晚了")
+    assert refused.value.reason == "closed"
+    with pytest.raises(service.VolunteerError):
+        service.comment_on_project(town["project"].id, town["resident"], "运行中的项目")
+
+
+def test_project_outcome_counts_activities_and_hours(town):
+    signup = service.sign_up(town["vols"][0], town["activity"].id).signup
+    service.mark_attendance(signup.id, True, town["staff"])
+    assert service.project_outcome(town["project"].id) == {"activities": 1, "hours": Decimal(2)}
+
+
+# Teams --------------------------------------------------------------------------
+
+
+def test_join_approve_leave(town):
+    vol, team, leader = town["vols"][0], town["team"], town["leader"]
+    membership = service.request_to_join(vol, team.id)
+    with pytest.raises(service.VolunteerError):
+        service.request_to_join(vol, team.id)
+    assert service.can_manage_team(leader, team) and service.can_manage_team(town["staff"], team)
+    assert not service.can_manage_team(town["vols"][1], team)
+    service.decide_membership(membership.id, True, leader)
+    assert fresh(Membership, membership.id).status == "member"
+    service.leave_team(vol, team.id)
+    assert fresh(Membership, membership.id) is None
+    with pytest.raises(service.VolunteerError) as refused:
+        service.leave_team(leader, team.id)
+    assert refused.value.reason == "leader"
+
+
+def test_certificate_codes_are_unique_and_unguessable(app):
+    vols = [f.volunteer(f"v{i}") for i in range(30)]
+    db.session.commit()
+    codes = [v.volunteer.certificate_code for v in vols]
+    assert len(set(codes)) == 30
+    assert all(len(c) >= 16 and str(v.id) != c for c, v in zip(codes, vols, strict=True))
+    assert service.profile_by_certificate(codes[0]).user_id == vols[0].id
+    assert service.profile_by_certificate("x" * 100) is None
+
+
+# Pages --------------------------------------------------------------------------
+
+
+def test_public_pages(client, town):
+    paths = ["/teams", f"/teams/{town['team'].id}", "/projects", f"/projects/{town['project'].id}"]
+    paths += ["/activities", f"/activities/{town['activity'].id}", "/mall"]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert "四季歌志愿服务队" in client.get("/teams").text
+    assert "登录后报名" in client.get(f"/activities/{town['activity'].id}").text
+    draft = f.project(town["site"], "draft", title="草稿项目")
+    db.session.commit()
+    assert client.get(f"/projects/{draft.id}").status_code == 404
+    assert "草稿项目" not in client.get("/projects").text
+    for path in ("/teams/999999", "/projects/999999", "/activities/999999"):
+        assert client.get(path).status_code == 404
+
+
+def test_project_filters_and_fragment(client, town):
+    f.project(
+        town["site"], "completed", title="完成的项目", category="legal", outcome_beneficiaries=50
+    )
+    db.session.commit()
+    response = client.get("/projects", query_string={"status": "completed"})
+    assert "完成的项目" in response.text and town["project"].title not in response.text
+    response = client.get(
+        "/projects", query_string={"category": "legal", "status": "bogus", "community": "x"}
+    )
+    assert response.status_code == 200 and "完成的项目" in response.text
+    htmx = {"HX-Request": "true", "HX-Target": "project-results"}
+    fragment = client.get("/projects", query_string={"category": "legal"}, headers=htmx)
+    assert "<html" not in fragment.text and "HX-Request" in fragment.headers["Vary"]
+
+
+def test_one_tap_sign_up_with_htmx(client, auth, town):
+    vol = town["vols"][0]
+    auth.login(vol)
+    url = f"/activities/{town['activity'].id}/signup"
+    response = client.post(url, headers={"HX-Request": "true", "HX-Target": "signup-box"})
+    assert response.status_code == 200 and "<html" not in response.text
+    assert "报名成功" in response.text and 'id="signup-box"' in response.text
+    again = client.post(url, headers={"HX-Request": "true", "HX-Target": "signup-box"})
+    assert again.status_code == 422 and "您已经报名这个活动了" in again.text
+    db.session.rollback()  # a fresh snapshot: see what the requests wrote
+    assert db.session.scalar(select(func.count(Signup.id))) == 1
+
+
+def test_sign_up_without_javascript(client, auth, town):
+    auth.login(town["vols"][0])
+    response = client.post(f"/activities/{town['activity'].id}/signup")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    assert "报名成功" in page.text and "取消报名" in page.text
+
+
+def test_resident_without_profile_is_sent_to_fill_it(client, auth, town):
+    auth.login(town["resident"])
+    response = client.post(f"/activities/{town['activity'].id}/signup")
+    assert response.status_code == 303 and response.headers["Location"] == "/me/volunteer-profile"
+
+
+def test_sign_up_after_the_deadline_shows_why(client, auth, town, freeze):
+    freeze(SATURDAY_9 - timedelta(hours=1))
+    auth.login(town["vols"][0])
+    response = client.post(f"/activities/{town['activity'].id}/signup",
+                           headers={"HX-Request": "true", "HX-Target": "signup-box"})  # fmt: skip
+    assert response.status_code == 422 and "报名已于" in response.text
+
+
+def test_roster_is_for_organisers_only(client, auth, town):
+    signup = service.sign_up(town["vols"][0], town["activity"].id).signup
+    url = f"/activities/{town['activity'].id}/roster"
+    auth.login(town["vols"][1])
+    assert client.get(url).status_code == 403
+    assert client.post(f"{url}/{signup.id}", data={"attended": "1"}).status_code == 403
+    auth.logout()
+    db.session.rollback()  # the requests wrote since this session's snapshot
+    other_staff = f.user("别处站长", staff_of=(f.site(name="别的中心"),))
+    db.session.commit()
+    auth.login(other_staff)
+    assert client.post(f"{url}/{signup.id}", data={"attended": "1"}).status_code == 403
+    assert fresh(Signup, signup.id).status == "signed_up"
+    auth.logout()
+    auth.login(town["leader"])  # the team leader organises
+    assert client.get(url).status_code == 200
+    bad = client.post(f"{url}/{signup.id}", data={"attended": "1", "hours": "30", "reason": "x"})
+    assert bad.status_code == 422 and "最多 24 小时" in bad.text
+    no_reason = client.post(f"{url}/{signup.id}", data={"attended": "1", "hours": "3"})
+    assert no_reason.status_code == 422 and "请填写原因" in no_reason.text
+    assert client.post(f"{url}/{signup.id}", data={"attended": "1"}).status_code == 303
+    assert fresh(Signup, signup.id).status == "attended"
+
+
+def test_my_volunteering_certificate_and_verify(client, auth, town):
+    vol = town["vols"][0]
+    signup = service.sign_up(vol, town["activity"].id).signup
+    service.mark_attendance(signup.id, True, town["staff"])
+    auth.login(vol)
+    page = client.get("/me/volunteer")
+    assert page.status_code == 200 and "测试活动" in page.text and "+2" in page.text
+    certificate = client.get("/me/volunteer/certificate")
+    code = vol.volunteer.certificate_code
+    assert (
+        "志愿服务记录证明" in certificate.text
+        and code in certificate.text
+        and "张三" in certificate.text
+    )
+    auth.logout()
+    verified = client.get(f"/verify/{code}")
+    assert verified.status_code == 200 and "真实有效" in verified.text and "张三" in verified.text
+    assert (
+        vol.mobile not in verified.text and "测试活动" not in verified.text
+    )  # name and totals only
+    assert client.get("/verify/not-a-code").status_code == 404
+
+
+def test_redeem_page_flow_and_staff_hand_over(client, auth, town):
+    vol = town["vols"][0]
+    item = f.mall_item(town["site"], cost=5, stock=2, name="毛巾")
+    f.points(vol, 5, "earned")
+    db.session.commit()
+    auth.login(vol)
+    response = client.post(f"/mall/{item.id}/redeem")
+    assert response.status_code == 303
+    assert "毛巾" in client.get("/me/volunteer").text
+    again = client.post(f"/mall/{item.id}/redeem")
+    assert again.status_code == 303 and "兑换需要 5 积分" in client.get("/mall").text
+    auth.logout()
+    auth.login(town["staff"])
+    page = client.get(f"/staff/sites/{town['site'].id}/redemptions")
+    db.session.rollback()
+    redemption_id = db.session.scalar(select(func.max(PointsEntry.redemption_id)))
+    assert page.status_code == 200 and "毛巾" in page.text
+    done = client.post(
+        f"/staff/sites/{town['site'].id}/redemptions/{redemption_id}",
+        data={"decision": "picked_up"},
+    )
+    assert done.status_code == 303
+    assert client.post(f"/staff/sites/{town['site'].id}/redemptions/{redemption_id}",
+                       data={"decision": "steal"}).status_code == 400  # fmt: skip
+
+
+def test_comment_and_reply_pages(client, auth, town):
+    project = f.project(town["site"], "publicity", publicity_starts_on=date(2026, 11, 20),
+                        publicity_ends_on=date(2026, 11, 30))  # fmt: skip
+    db.session.commit()
+    auth.login(town["resident"])
+    assert "发表意见" in client.get(f"/projects/{project.id}").text
+    assert (
+        client.post(f"/projects/{project.id}/comments", data={"body": "<b>好</b>"}).status_code
+        == 303
+    )
+    text = client.get(f"/projects/{project.id}").text
+    assert "&lt;b&gt;好&lt;/b&gt;" in text
+    closed = client.post(f"/projects/{town['project'].id}/comments", data={"body": "运行中"})
+    assert closed.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(
+        select(Project).where(Project.id == town["project"].id).subquery())) == 1  # fmt: skip
+
+
+def test_calendar_feeds(client, town):
+    for path in (
+        f"/teams/{town['team'].id}/calendar.ics",
+        f"/sites/{town['site'].id}/calendar.ics",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200 and response.mimetype == "text/calendar"
+        events = Calendar.from_ical(response.data).walk("VEVENT")
+        assert len(events) == 1 and events[0].decoded("dtstart") == SATURDAY_9
+    assert client.get("/teams/999999/calendar.ics").status_code == 404
