@@ -45,11 +45,22 @@ def local_date(day: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(day, fmt)
 
 
+def local_day(moment: date | datetime | None) -> str:
+    """'11月24日 星期二' / 'Nov 24 Tuesday': a short date with its weekday."""
+    if moment is None:
+        return ""
+    from .vocab import WEEKDAYS
+
+    day = clock.local(moment).date() if isinstance(moment, datetime) else moment
+    return f"{format_date(day, 'MMMd')} {WEEKDAYS[day.weekday()]}"
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_day"] = local_day
 
     @app.context_processor
     def inject_preferences():
