@@ -26,9 +26,16 @@ def relative_time(when: datetime, moment: datetime) -> str:
     return _("%(date)s at %(time)s", date=format_date(local_when.date(), "MMMd"), time=time)
 
 
+def hours(value) -> str:
+    """2.0 → '2', 2.5 → '2.5': hours as people say them."""
+    text = f"{float(value or 0):.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["masked"] = mask_mobile
+    app.jinja_env.filters["hours"] = hours
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.filters["hhmm"] = format_minutes
     app.jinja_env.globals.update(

@@ -11,6 +11,7 @@ from ..htmx import render, wants_fragment
 from ..models import MallItem, Membership, ProjectComment, Signup, Site
 from ..permissions import site_scope_required
 from ..sites.directory import _int
+from ..templating import hours as hours_text
 from ..vocab import PROJECT_CATEGORIES, PROJECT_STATUSES
 from . import bp, queries, service
 from .calendar import activities_ics
@@ -277,6 +278,7 @@ def _activity_page(activity_id: int, *, message=None, error=None, status=200):
         position=queries.waitlist_position(mine) if mine and mine.status == "waitlisted" else None,
         organiser=current_user.is_authenticated and service.can_organise(current_user, found),
         now=clock.now(), message=message, error=error, status=status,
+        checkin_open=service.checkin_open(found, clock.now()),
     )  # fmt: skip
 
 
@@ -340,7 +342,8 @@ def self_check_in(activity_id: int):
     except service.VolunteerError as error:
         return _failed(activity_id, error)
     return _after(
-        activity_id, _("Checked in: %(hours)s hours credited.", hours=signup_row.hours_credited)
+        activity_id,
+        _("Checked in: %(hours)s hours credited.", hours=hours_text(signup_row.hours_credited)),
     )
 
 
@@ -417,12 +420,21 @@ def certificate():
     )  # fmt: skip
 
 
+@bp.get("/verify")
+def verify_form():
+    """Type a certificate's code to check it (the code from the printed page)."""
+    code = "".join(request.args.get("code", "").split())
+    if code:
+        return redirect(url_for("volunteers.verify", code=code[:24]), 303)
+    return render("volunteers/verify.html", profile=None, asked=False)
+
+
 @bp.get("/verify/<code>")
 def verify(code: str):
     """Confirm a certificate is genuine: the name and totals, nothing more."""
     profile = service.profile_by_certificate(code)
     if profile is None:
-        return render("volunteers/verify.html", profile=None, status=404)
+        return render("volunteers/verify.html", profile=None, asked=True, status=404)
     return render("volunteers/verify.html", profile=profile,
                   summary=service.hours_summary(profile.user_id, clock.today()))  # fmt: skip
 

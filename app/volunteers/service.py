@@ -342,6 +342,11 @@ def _credit(signup: Signup, hours: Decimal, reason: str, by: User | None) -> Non
         ))  # fmt: skip
 
 
+def checkin_open(activity: Activity, now: datetime) -> bool:
+    """Self check-in runs from an hour before the start to the end."""
+    return activity.starts_at - CHECKIN_EARLY <= now <= activity.ends_at
+
+
 def self_check_in(user: User, activity_id: int, code: str) -> Signup:
     """A volunteer checks in with the activity's short code, on the day."""
     now = clock.now()
@@ -355,7 +360,7 @@ def self_check_in(user: User, activity_id: int, code: str) -> Signup:
     if signup is None:
         _refuse("not_signed_up", _("You are not signed up for this activity."))
     activity = signup.activity
-    if not activity.starts_at - CHECKIN_EARLY <= now <= activity.ends_at:
+    if not checkin_open(activity, now):
         _refuse("not_now", _("Check-in opens an hour before the start and closes at the end."))
     if "".join(code.split()) != activity.checkin_code:
         _refuse("code", _("That code is not right. Ask the organiser for the activity's code."))
