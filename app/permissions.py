@@ -22,6 +22,16 @@ def scoped_site_ids(user: User) -> set[int]:
     return {s.site_id for s in user.scopes}
 
 
+def covers(managed: Site, site: Site) -> bool:
+    """Is ``site`` part of ``managed``'s unit: the site itself, or one of its stations?"""
+    return site.id == managed.id or site.center_id == managed.id
+
+
+def unit_site_ids(managed: Site):
+    """A select of the ids in ``managed``'s unit (itself and, for a center, its stations)."""
+    return select(Site.id).where(or_(Site.id == managed.id, Site.center_id == managed.id))
+
+
 def can_manage_site(user: User | None, site: Site) -> bool:
     """May ``user`` manage ``site``? Center scope covers its stations."""
     if user is None or not user.is_authenticated or not user.is_active:

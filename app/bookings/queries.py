@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import clock
 from ..extensions import db
 from ..models import Booking, Service, Site, Slot
+from ..permissions import unit_site_ids
 from .slots import local_at
 
 
@@ -91,7 +92,7 @@ def user_bookings(user_id: int) -> list[Booking]:
 
 def site_day_bookings(site: Site, day: date) -> list[Booking]:
     """Bookings at a site (a center includes its stations) on one local day."""
-    site_ids = select(Site.id).where((Site.id == site.id) | (Site.center_id == site.id))
+    site_ids = unit_site_ids(site)
     return list(
         db.session.scalars(
             select(Booking)

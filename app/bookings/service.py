@@ -21,6 +21,7 @@ from ..database import begin_write, is_sqlite, lock_row
 from ..extensions import db
 from ..models import Booking, BookingRule, Service, Site, Slot, User
 from ..models.bookings import SEAT_HOLDING
+from ..permissions import covers
 from ..sites.hours import closure_on
 from ..vocab import BOOKING_STATUSES
 
@@ -397,10 +398,7 @@ def find_by_code(site: Site, code: str) -> Booking | None:
     )
     if booking is None:
         return None
-    booking_site = site_of(booking)
-    if booking_site.id != site.id and booking_site.center_id != site.id:
-        return None
-    return booking
+    return booking if covers(site, site_of(booking)) else None
 
 
 def check_in(booking_id: int, staff: User) -> Booking:

@@ -17,7 +17,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..htmx import render, wants_fragment
 from ..models import Booking, BookingRule, Service, SlotRule
-from ..permissions import site_scope_required
+from ..permissions import covers, site_scope_required
 from . import bp
 from .booking_forms import BookingRuleForm, SlotRuleForm
 
@@ -34,8 +34,7 @@ def _booking_at_site(booking_id: int) -> Booking:
     booking = queries.booking_details(booking_id)
     if booking is None:
         abort(404)
-    site = booking.slot.service.site
-    if site.id != g.site.id and site.center_id != g.site.id:
+    if not covers(g.site, booking.slot.service.site):
         abort(404)
     return booking
 

@@ -20,6 +20,7 @@ from ..models import (
     Site,
     Team,
 )
+from ..permissions import unit_site_ids
 
 PER_PAGE = 20
 
@@ -213,7 +214,7 @@ def mall_items(site_id: int | None, page: int):
 
 
 def site_redemptions(site: Site) -> list[Redemption]:
-    site_ids = select(Site.id).where((Site.id == site.id) | (Site.center_id == site.id))
+    site_ids = unit_site_ids(site)
     return list(
         db.session.scalars(
             select(Redemption)
