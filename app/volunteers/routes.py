@@ -493,4 +493,7 @@ def decide_redemption(site_id: int, redemption_id: int):
         service.decide_redemption(redemption_id, decision == "picked_up", current_user)
     except service.VolunteerError as error:
         flash(error.message, "error")
+    else:
+        handed_over = decision == "picked_up"
+        flash(_("Handed over.") if handed_over else _("Cancelled; the points are back."))
     return redirect(url_for("volunteers.site_redemptions", site_id=site_id), 303)
