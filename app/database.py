@@ -58,6 +58,7 @@ def begin_write() -> None:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() called with unsaved changes")
         session.rollback()
+    session.autoflush = True  # a writer may turn it off for its own transaction
     session.connection(execution_options={_IMMEDIATE: True})
 
 

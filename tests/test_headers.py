@@ -17,6 +17,7 @@ def test_every_get_route_sends_security_headers(app, client, auth):
         "service_id": 1,
         "booking_id": 1,
         "rule_id": 1,
+        "interval_id": 1,
         "team_id": 1,
         "project_id": 1,
         "activity_id": 1,

@@ -103,6 +103,7 @@ def values_for(network, site_key="other_station"):
         "service_id": 1,
         "booking_id": 1,
         "rule_id": 1,
+        "interval_id": 1,
         "redemption_id": 1,
     }
 

@@ -64,6 +64,10 @@ class Site(db.Model):
     # Lower-cased name, address and service names, kept by
     # sites.directory.refresh_search_text so a search is one indexed column.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Bumped by every edit of the listing (SQLAlchemy checks it in the UPDATE),
+    # so a second editor working from an old copy gets a conflict, not a silent
+    # overwrite.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
@@ -86,6 +90,8 @@ class Site(db.Model):
     notices: Mapped[list["Notice"]] = relationship(
         cascade="all, delete-orphan", order_by="Notice.publish_on.desc()"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_center(self) -> bool:

@@ -3,7 +3,7 @@
 from flask_babel import gettext as _
 
 from .. import audit
-from ..database import begin_write
+from ..database import begin_write, lock_row
 from ..extensions import db
 from ..models import Site
 
@@ -25,6 +25,7 @@ def set_site_status(site_id: int, status: str, reason: str, *, by=None) -> Site:
     if len(reason) > 200:
         raise ListingError("reason", _("Keep the reason to 200 characters or fewer."))
     begin_write()
+    lock_row(Site, site_id)
     site = db.session.get(Site, site_id)
     before = {"status": site.status, "status_reason": site.status_reason}
     site.status = status
@@ -35,5 +36,147 @@ def set_site_status(site_id: int, status: str, reason: str, *, by=None) -> Site:
             "site.status", "site", site.id, site_id=site.id, actor=by,
             summary=site.name, before=before, after=after,
         )  # fmt: skip
+    db.session.commit()
+    return site
+
+
+# Editing the listing ---------------------------------------------------------------
+
+BASIC_FIELDS = ("name", "address", "phone", "description", "latitude", "longitude")
+# Mainland China, roughly: a site outside is a typo in the coordinates.
+CHINA_LAT = (3.8, 53.6)
+CHINA_LNG = (73.5, 135.1)
+
+
+class Conflict(Exception):
+    """Someone saved the listing since this editor loaded it.
+
+    ``changes`` lists (field, value now, value you entered) for each field
+    that differs, so the editor can see what changed before saving again.
+    """
+
+    def __init__(self, current_version: int, changes: list[tuple[str, object, object]]):
+        super().__init__("conflict")
+        self.current_version = current_version
+        self.changes = changes
+
+
+def _load_for_edit(site_id: int, version: int | None, entered: dict) -> Site:
+    """The site under the write lock; a stale ``version`` raises Conflict.
+
+    Autoflush is off for the rest of the transaction, so a save makes one
+    UPDATE of the site and moves its version on by exactly one.
+    """
+    begin_write()
+    db.session.autoflush = False
+    lock_row(Site, site_id)
+    site = db.session.get(Site, site_id)
+    if version is not None and site.version != version:
+        changes = [
+            (name, getattr(site, name), value)
+            for name, value in entered.items()
+            if getattr(site, name) != value
+        ]
+        db.session.rollback()
+        raise Conflict(site.version, changes)
+    return site
+
+
+def update_basic(site_id: int, values: dict, version: int, *, by) -> Site:
+    """Name, address, phone, description and coordinates (checked by the form)."""
+    site = _load_for_edit(site_id, version, values)
+    before = {name: getattr(site, name) for name in values}
+    for name, value in values.items():
+        setattr(site, name, value)
+    from .directory import refresh_search_text
+
+    refresh_search_text(site)
+    audit.record("site.edited", "site", site.id, site_id=site.id, actor=by, summary=site.name,
+                 before=before, after=dict(values))  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def set_facilities(site_id: int, codes: list[str], version: int, *, by) -> Site:
+    from ..models import SiteFacility
+
+    site = _load_for_edit(site_id, version, {})
+    before = sorted(site.facility_codes)
+    site.facilities = [SiteFacility(facility=code) for code in sorted(set(codes))]
+    _touch(site)
+    after = sorted(set(codes))
+    audit.record("site.facilities", "site", site.id, site_id=site.id, actor=by, summary=site.name,
+                 before={"facilities": before}, after={"facilities": after})  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def _touch(site: Site) -> None:
+    """Mark the listing changed, so its version moves on with any part of it."""
+    from .. import clock
+
+    site.updated_at = clock.now()
+
+
+def overlapping(intervals: list[tuple[int, int]], opens: int, closes: int) -> bool:
+    """Does [opens, closes) overlap any of ``intervals`` (touching is fine)?"""
+    return any(opens < c and o < closes for o, c in intervals)
+
+
+def add_interval(site_id: int, weekday: int, opens: int, closes: int, version: int, *, by) -> Site:
+    from ..models import OpeningInterval
+
+    if not 0 <= opens < closes <= 1440:
+        raise ListingError("closes", _("The closing time must be after the opening time."))
+    site = _load_for_edit(site_id, version, {})
+    same_day = [(i.opens_min, i.closes_min) for i in site.opening_intervals if i.weekday == weekday]
+    if overlapping(same_day, opens, closes):
+        db.session.rollback()
+        raise ListingError("opens", _("This overlaps hours already set for that day."))
+    site.opening_intervals.append(
+        OpeningInterval(weekday=weekday, opens_min=opens, closes_min=closes)
+    )
+    _touch(site)
+    audit.record("site.hours_added", "site", site.id, site_id=site.id, actor=by, summary=site.name,
+                 after={"weekday": weekday, "opens_min": opens, "closes_min": closes})  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def remove_interval(site_id: int, interval_id: int, version: int, *, by) -> Site:
+    site = _load_for_edit(site_id, version, {})
+    interval = next((i for i in site.opening_intervals if i.id == interval_id), None)
+    if interval is None:
+        db.session.rollback()
+        raise LookupError(interval_id)
+    before = {
+        "weekday": interval.weekday,
+        "opens_min": interval.opens_min,
+        "closes_min": interval.closes_min,
+    }
+    site.opening_intervals.remove(interval)
+    _touch(site)
+    audit.record("site.hours_removed", "site", site.id, site_id=site.id, actor=by,
+                 summary=site.name, before=before)  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def copy_monday_to_weekdays(site_id: int, version: int, *, by) -> Site:
+    """Tuesday to Friday get Monday's hours (weekends are left as they are)."""
+    from ..models import OpeningInterval
+
+    site = _load_for_edit(site_id, version, {})
+    monday = [(i.opens_min, i.closes_min) for i in site.opening_intervals if i.weekday == 0]
+    site.opening_intervals = [
+        i for i in site.opening_intervals if i.weekday not in (1, 2, 3, 4)
+    ] + [
+        OpeningInterval(weekday=day, opens_min=o, closes_min=c)
+        for day in (1, 2, 3, 4)
+        for o, c in monday
+    ]
+    _touch(site)
+    audit.record("site.hours_copied", "site", site.id, site_id=site.id, actor=by, summary=site.name,
+                 after={"monday": monday})  # fmt: skip
     db.session.commit()
     return site

@@ -1,6 +1,26 @@
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, StringField
+from wtforms import (
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG
+from ..vocab import FACILITIES, WEEKDAYS
+from .booking_forms import TimeField
+
+# Landlines with an area code (021-5888 1234) or mainland mobiles.
+PHONE_RE = re.compile(r"(0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}|1[3-9]\d[- ]?\d{4}[- ]?\d{4}|\d{3,5})")
 
 
 class SiteStatusForm(FlaskForm):
@@ -13,3 +33,96 @@ class SiteStatusForm(FlaskForm):
         validate_choice=False,  # the service gives the message
     )
     reason = StringField(_l("Reason residents will see"))
+
+
+class VersionedForm(FlaskForm):
+    """Carries the listing's version, so a stale save is caught."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+def _phone(form, field):
+    text = (field.data or "").strip()
+    if text and not PHONE_RE.fullmatch(text):
+        raise ValidationError(_l("Enter a phone number such as 021-5888 1234 or 138 1234 5678."))
+    field.data = text
+
+
+class CoordinateField(FloatField):
+    """A decimal degree; text that is not a number gets our message, not WTForms'."""
+
+    def __init__(self, label, *, example: str, **kwargs):
+        super().__init__(label, **kwargs)
+        self.example = example
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            message = _l("Enter a number such as %(example)s.", example=self.example)
+            raise ValueError(message) from None
+
+
+class SiteBasicForm(VersionedForm):
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(message=_l("Enter the site's name.")),
+            Length(max=80, message=_l("Keep the name to 80 characters or fewer.")),
+        ],
+    )
+    address = StringField(
+        _l("Address"),
+        validators=[
+            InputRequired(message=_l("Enter the address.")),
+            Length(max=200, message=_l("Keep the address to 200 characters or fewer.")),
+        ],
+    )
+    phone = StringField(_l("Phone"), validators=[_phone])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Length(max=2000, message=_l("Keep this to 2000 characters or fewer."))],
+    )
+    latitude = CoordinateField(
+        _l("Latitude"),
+        example="31.2304",
+        validators=[
+            InputRequired(message=_l("Enter the latitude, e.g. 31.2304.")),
+            NumberRange(*CHINA_LAT, message=_l("These coordinates are outside China. Check them.")),
+        ],
+    )
+    longitude = CoordinateField(
+        _l("Longitude"),
+        example="121.4737",
+        validators=[
+            InputRequired(message=_l("Enter the longitude, e.g. 121.4737.")),
+            NumberRange(*CHINA_LNG, message=_l("These coordinates are outside China. Check them.")),
+        ],
+    )
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in BASIC_FIELDS}
+
+
+class FacilitiesForm(VersionedForm):
+    facilities = SelectMultipleField(
+        _l("Facilities"),
+        choices=[SelectChoice(code, term.label) for code, term in FACILITIES.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class IntervalForm(VersionedForm):
+    weekday = SelectField(
+        _l("Weekday"),
+        choices=[SelectChoice(str(i), label) for i, label in enumerate(WEEKDAYS)],
+    )
+    opens = TimeField(_l("Opens"))
+    closes = TimeField(_l("Closes"))
+
+    def validate_closes(self, field):
+        opens, closes = self.opens.minutes, field.minutes
+        if opens is not None and closes is not None and closes <= opens:
+            raise ValidationError(_l("The closing time must be after the opening time."))

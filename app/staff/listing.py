@@ -1,0 +1,129 @@
+"""Keeping a listing true: basic information, facilities and weekly hours.
+
+Every form carries the listing's version; a save from an old copy gets a 409
+that shows what changed, and nothing is overwritten.
+"""
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..htmx import render
+from ..permissions import site_scope_required
+from ..sites import editing
+from ..sites.hours import weekly_rows
+from . import bp
+from .forms import FacilitiesForm, IntervalForm, SiteBasicForm
+
+
+def _page(*, basic=None, facilities=None, interval=None, conflict=None, status=200):
+    site = g.site
+    version = {"version": site.version}
+    facility_data = {**version, "facilities": site.facility_codes}
+    return render(
+        "staff/edit.html",
+        site=site,
+        basic=basic or SiteBasicForm(obj=site, data=version),
+        facilities_form=facilities or FacilitiesForm(data=facility_data),
+        interval_form=interval or IntervalForm(data={**version, "weekday": "0"}),
+        weekly=weekly_rows(site.weekly_hours()),
+        intervals=sorted(site.opening_intervals, key=lambda i: (i.weekday, i.opens_min)),
+        conflict=conflict,
+        status=status,
+    )  # fmt: skip
+
+
+def _saved(site_id: int, anchor: str):
+    flash(_("Saved. Residents see the change now."))
+    return redirect(url_for("staff.edit_site", site_id=site_id) + anchor, 303)
+
+
+def _conflict(error: editing.Conflict, **forms):
+    """Show what changed since the editor loaded the page; keep what they typed."""
+    for form in forms.values():
+        form.version.data = error.current_version
+        form.version.raw_data = [str(error.current_version)]
+    return _page(conflict=error, status=409, **forms)
+
+
+@bp.get("/sites/<int:site_id>/edit")
+@site_scope_required
+def edit_site(site_id: int):
+    """Everything residents see about a site, editable in one place."""
+    return _page()
+
+
+@bp.post("/sites/<int:site_id>/edit/basic")
+@site_scope_required
+def save_basic(site_id: int):
+    form = SiteBasicForm()
+    if not form.validate_on_submit():
+        return _page(basic=form, status=422)
+    try:
+        editing.update_basic(site_id, form.values(), form.version.data, by=current_user)
+    except editing.Conflict as error:
+        return _conflict(error, basic=form)
+    return _saved(site_id, "#basic")
+
+
+@bp.post("/sites/<int:site_id>/edit/facilities")
+@site_scope_required
+def save_facilities(site_id: int):
+    form = FacilitiesForm()
+    if not form.validate_on_submit():
+        return _page(facilities=form, status=422)
+    try:
+        editing.set_facilities(site_id, form.facilities.data, form.version.data, by=current_user)
+    except editing.Conflict as error:
+        return _conflict(error, facilities=form)
+    return _saved(site_id, "#facilities")
+
+
+@bp.post("/sites/<int:site_id>/hours")
+@site_scope_required
+def add_hours(site_id: int):
+    """Add an opening interval on a weekday (e.g. Monday 08:30–12:00)."""
+    form = IntervalForm()
+    if not form.validate_on_submit():
+        return _page(interval=form, status=422)
+    try:
+        editing.add_interval(
+            site_id, int(form.weekday.data), form.opens.minutes, form.closes.minutes,
+            form.version.data, by=current_user,
+        )  # fmt: skip
+    except editing.ListingError as error:
+        getattr(form, error.field).errors.append(error.message)
+        return _page(interval=form, status=422)
+    except editing.Conflict as error:
+        return _conflict(error, interval=form)
+    return _saved(site_id, "#hours")
+
+
+def _version() -> int:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.post("/sites/<int:site_id>/hours/<int:interval_id>/delete")
+@site_scope_required
+def remove_hours(site_id: int, interval_id: int):
+    try:
+        editing.remove_interval(site_id, interval_id, _version(), by=current_user)
+    except LookupError:
+        abort(404)
+    except editing.Conflict as error:
+        return _conflict(error)
+    return _saved(site_id, "#hours")
+
+
+@bp.post("/sites/<int:site_id>/hours/copy-monday")
+@site_scope_required
+def copy_monday(site_id: int):
+    """Give Tuesday to Friday the same hours as Monday."""
+    try:
+        editing.copy_monday_to_weekdays(site_id, _version(), by=current_user)
+    except editing.Conflict as error:
+        return _conflict(error)
+    return _saved(site_id, "#hours")

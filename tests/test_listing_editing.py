@@ -1,0 +1,201 @@
+"""Staff keep a listing true: basic information, facilities, weekly hours,
+with versions so that no edit is silently lost."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.clock import LOCAL_TZ
+from app.extensions import db
+from app.models import AuditEntry, OpeningInterval, Site
+from app.sites.editing import overlapping
+
+from . import factories as f
+
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL_TZ)
+BASIC = {
+    "name": "东方社区党群服务中心",
+    "address": "浦东南路200号",
+    "phone": "021-5888 1234",
+    "description": "新的介绍",
+    "latitude": "31.23",
+    "longitude": "121.50",
+}
+
+
+@pytest.fixture
+def desk(app, auth, freeze):
+    freeze(MONDAY_10AM)
+    site = f.site(name="东方中心", hours=[(0, 540, 720)])
+    staff = f.user("站长", staff_of=(site,))
+    db.session.commit()
+    auth.login(staff)
+    return {"site": site, "staff": staff, "v": site.version}
+
+
+def current(site_id: int) -> Site:
+    db.session.rollback()
+    return db.session.get(Site, site_id)
+
+
+def test_overlap_rule():
+    assert overlapping([(540, 720)], 600, 780)
+    assert overlapping([(540, 720)], 480, 560)
+    assert not overlapping([(540, 720)], 720, 780)  # touching is fine
+    assert not overlapping([], 0, 1440)
+
+
+def test_edit_page(client, desk):
+    page = client.get(f"/staff/sites/{desk['site'].id}/edit")
+    assert page.status_code == 200
+    assert f'name="version" type="hidden" value="{desk["v"]}"' in page.text
+    assert "东方中心" in page.text and "星期一 09:00–12:00" in page.text
+
+
+def test_save_basic_information(client, desk):
+    site_id = desk["site"].id
+    old_address = desk["site"].address
+    response = client.post(
+        f"/staff/sites/{site_id}/edit/basic", data={**BASIC, "version": desk["v"]}
+    )
+    assert response.status_code == 303
+    site = current(site_id)
+    assert site.address == "浦东南路200号" and site.version == desk["v"] + 1
+    assert "浦东南路200号" in site.search_text
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "site.edited"))
+    assert entry.before["address"] == old_address
+    assert entry.after["address"] == "浦东南路200号"
+    assert "浦东南路200号" in client.get(f"/sites/{site_id}").text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": ""}, "请填写站点名称"),
+        ({"phone": "call me"}, "请按 021-5888 1234"),
+        ({"latitude": "51.5", "longitude": "-0.12"}, "坐标不在中国境内"),
+        ({"latitude": "abc"}, "请填写数字，例如 31.2304"),
+        ({"name": "长" * 81}, "名称请不要超过 80 个字"),
+    ],
+)
+def test_bad_basic_information_changes_nothing(client, desk, change, message):
+    site_id = desk["site"].id
+    response = client.post(
+        f"/staff/sites/{site_id}/edit/basic", data={**BASIC, **change, "version": desk["v"]}
+    )
+    assert response.status_code == 422 and message in response.text
+    assert 'class="error-summary"' in response.text and 'href="#' in response.text
+    site = current(site_id)
+    assert site.name == "东方中心" and site.version == desk["v"]
+
+
+def test_second_editor_gets_a_conflict_not_an_overwrite(client, desk):
+    site_id = desk["site"].id
+    first = client.post(f"/staff/sites/{site_id}/edit/basic", data={**BASIC, "version": desk["v"]})
+    assert first.status_code == 303
+    stale = client.post(
+        f"/staff/sites/{site_id}/edit/basic",
+        data={**BASIC, "address": "另一个地址1号", "version": desk["v"]},
+    )
+    assert stale.status_code == 409
+    assert "其他人保存了这个站点的信息" in stale.text
+    assert "浦东南路200号" in stale.text and "另一个地址1号" in stale.text
+    assert f'value="{desk["v"] + 1}"' in stale.text  # the form now carries the current version
+    assert current(site_id).address == "浦东南路200号"
+    again = client.post(
+        f"/staff/sites/{site_id}/edit/basic",
+        data={**BASIC, "address": "另一个地址1号", "version": desk["v"] + 1},
+    )
+    assert again.status_code == 303 and current(site_id).address == "另一个地址1号"
+
+
+def test_facilities(client, desk):
+    site_id = desk["site"].id
+    response = client.post(
+        f"/staff/sites/{site_id}/edit/facilities",
+        data={"facilities": ["water", "wifi"], "version": desk["v"]},
+    )
+    assert response.status_code == 303
+    assert current(site_id).facility_codes == ["water", "wifi"]
+    bad = client.post(
+        f"/staff/sites/{site_id}/edit/facilities",
+        data={"facilities": ["spa"], "version": desk["v"] + 1},
+    )
+    assert bad.status_code == 422
+    assert current(site_id).facility_codes == ["water", "wifi"]
+
+
+def test_hours_change_what_open_now_says(client, desk):
+    site_id = desk["site"].id
+    assert "正在开放" in client.get(f"/sites/{site_id}").text  # Monday 10:00, open 9–12
+    interval_id = current(site_id).opening_intervals[0].id
+    response = client.post(
+        f"/staff/sites/{site_id}/hours/{interval_id}/delete", data={"version": desk["v"]}
+    )
+    assert response.status_code == 303
+    assert "已休息" in client.get(f"/sites/{site_id}").text
+    added = client.post(
+        f"/staff/sites/{site_id}/hours",
+        data={"weekday": "0", "opens": "08:30", "closes": "12:00", "version": desk["v"] + 1},
+    )
+    assert added.status_code == 303
+    assert "正在开放" in client.get(f"/sites/{site_id}").text
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"opens": "12:00", "closes": "09:00"}, "关门时间必须晚于开门时间"),
+        ({"opens": "10:00", "closes": "13:00"}, "和这一天已有的开放时间重叠"),
+        ({"opens": "9点", "closes": "12:00"}, "请按 09:00 这样的格式填写时间"),
+    ],
+)
+def test_bad_hours_change_nothing(client, desk, form, message):
+    site_id = desk["site"].id
+    response = client.post(
+        f"/staff/sites/{site_id}/hours", data={"weekday": "0", "version": desk["v"], **form}
+    )
+    assert response.status_code == 422 and message in response.text
+    assert len(current(site_id).opening_intervals) == 1
+
+
+def test_copy_monday_to_weekdays(client, desk):
+    site_id = desk["site"].id
+    response = client.post(f"/staff/sites/{site_id}/hours/copy-monday", data={"version": desk["v"]})
+    assert response.status_code == 303
+    db.session.rollback()
+    days = db.session.scalars(
+        select(OpeningInterval.weekday)
+        .where(OpeningInterval.site_id == site_id)
+        .order_by(OpeningInterval.weekday)
+    ).all()
+    assert days == [0, 1, 2, 3, 4]
+
+
+def test_stale_hours_edit_is_a_conflict(client, desk):
+    site_id = desk["site"].id
+    client.post(f"/staff/sites/{site_id}/hours/copy-monday", data={"version": desk["v"]})
+    response = client.post(f"/staff/sites/{site_id}/hours/copy-monday", data={"version": desk["v"]})
+    assert response.status_code == 409
+    assert (
+        client.post(f"/staff/sites/{site_id}/hours/copy-monday", data={"version": "x"}).status_code
+        == 400
+    )
+
+
+def test_other_staff_get_403(client, auth, desk):
+    db.session.rollback()  # the login wrote since this session's snapshot
+    other = f.user("别处站长", staff_of=(f.site(name="梅园中心"),))
+    db.session.commit()
+    auth.logout()
+    auth.login(other)
+    site_id = desk["site"].id
+    assert client.get(f"/staff/sites/{site_id}/edit").status_code == 403
+    assert (
+        client.post(
+            f"/staff/sites/{site_id}/edit/basic", data={**BASIC, "version": desk["v"]}
+        ).status_code
+        == 403
+    )
+    assert current(site_id).name == "东方中心"
