@@ -18,6 +18,8 @@ def test_every_get_route_sends_security_headers(app, client, auth):
         "booking_id": 1,
         "rule_id": 1,
         "interval_id": 1,
+        "special_id": 1,
+        "notice_id": 1,
         "team_id": 1,
         "project_id": 1,
         "activity_id": 1,

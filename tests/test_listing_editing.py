@@ -49,7 +49,7 @@ def test_overlap_rule():
 def test_edit_page(client, desk):
     page = client.get(f"/staff/sites/{desk['site'].id}/edit")
     assert page.status_code == 200
-    assert f'name="version" type="hidden" value="{desk["v"]}"' in page.text
+    assert f'name="version" value="{desk["v"]}"' in page.text
     assert "东方中心" in page.text and "星期一 09:00–12:00" in page.text
 
 
@@ -101,7 +101,7 @@ def test_second_editor_gets_a_conflict_not_an_overwrite(client, desk):
     assert stale.status_code == 409
     assert "其他人保存了这个站点的信息" in stale.text
     assert "浦东南路200号" in stale.text and "另一个地址1号" in stale.text
-    assert f'value="{desk["v"] + 1}"' in stale.text  # the form now carries the current version
+    assert f'name="version" value="{desk["v"] + 1}"' in stale.text  # the current version
     assert current(site_id).address == "浦东南路200号"
     again = client.post(
         f"/staff/sites/{site_id}/edit/basic",
@@ -199,3 +199,85 @@ def test_other_staff_get_403(client, auth, desk):
         == 403
     )
     assert current(site_id).name == "东方中心"
+
+
+def test_special_days_and_notices(client, desk):
+    site_id = desk["site"].id
+    v = desk["v"]
+    closed = client.post(
+        f"/staff/sites/{site_id}/special-days",
+        data={
+            "kind": "closed",
+            "starts_on": "2026-11-23",
+            "ends_on": "2026-11-23",
+            "note": "停电检修",
+            "version": v,
+        },
+    )
+    assert closed.status_code == 303
+    public = client.get(f"/sites/{site_id}").text
+    assert "已休息" in public and "停电检修" in public
+    extended = {"kind": "extended", "starts_on": "2026-11-24", "ends_on": "2026-11-24"}
+    evening = client.post(
+        f"/staff/sites/{site_id}/special-days",
+        data={**extended, "extended_opens": "18:00", "extended_closes": "21:00", "version": v + 1},
+    )
+    assert evening.status_code == 303
+    assert "18:00–21:00" in client.get(f"/sites/{site_id}").text
+    notice = client.post(
+        f"/staff/sites/{site_id}/notices",
+        data={
+            "title": "周六义诊",
+            "body": "欢迎参加",
+            "publish_on": "2026-11-23",
+            "version": v + 2,
+        },
+    )
+    assert notice.status_code == 303
+    assert "周六义诊" in client.get(f"/sites/{site_id}").text
+    site = current(site_id)
+    notice_id, special_id = site.notices[0].id, site.special_days[0].id
+    assert (
+        client.post(
+            f"/staff/sites/{site_id}/notices/{notice_id}/delete", data={"version": v + 3}
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"/staff/sites/{site_id}/special-days/{special_id}/delete", data={"version": v + 4}
+        ).status_code
+        == 303
+    )
+    public = client.get(f"/sites/{site_id}").text
+    assert "周六义诊" not in public and "正在开放" in public
+    db.session.rollback()
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["site.special_day_added", "site.special_day_added", "site.notice_added",
+                       "site.notice_removed", "site.special_day_removed"]  # fmt: skip
+
+
+CLOSED = {"kind": "closed", "starts_on": "2026-11-24", "ends_on": "2026-11-24"}
+EXTENDED = {"kind": "extended", "starts_on": "2026-11-24", "ends_on": "2026-11-24"}
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "message"),
+    [
+        ("special-days", {**CLOSED, "starts_on": "2026-11-25"}, "结束日期不能早于开始日期"),
+        ("special-days", EXTENDED, "延时服务要填写开始和结束时间"),
+        ("special-days", {**EXTENDED, "extended_opens": "21:00", "extended_closes": "18:00"},
+         "关门时间必须晚于开门时间"),
+        ("special-days", {**CLOSED, "starts_on": ""}, "请选择开始日期"),
+        ("notices", {"title": "通知", "publish_on": "2026-11-25", "expires_on": "2026-11-20"},
+         "结束日期不能早于开始日期"),
+        ("notices", {"title": "", "publish_on": "2026-11-25"}, "请填写标题"),
+        ("notices", {"title": "长" * 81, "publish_on": "2026-11-25"}, "标题请不要超过 80 个字"),
+    ],
+)  # fmt: skip
+def test_bad_special_days_and_notices_change_nothing(client, desk, path, form, message):
+    site_id = desk["site"].id
+    response = client.post(f"/staff/sites/{site_id}/{path}", data={**form, "version": desk["v"]})
+    assert response.status_code == 422 and message in response.text
+    site = current(site_id)
+    assert site.special_days == [] and site.notices == [] and site.version == desk["v"]

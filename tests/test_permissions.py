@@ -104,6 +104,8 @@ def values_for(network, site_key="other_station"):
         "booking_id": 1,
         "rule_id": 1,
         "interval_id": 1,
+        "special_id": 1,
+        "notice_id": 1,
         "redemption_id": 1,
     }
 

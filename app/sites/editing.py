@@ -112,10 +112,17 @@ def set_facilities(site_id: int, codes: list[str], version: int, *, by) -> Site:
 
 
 def _touch(site: Site) -> None:
-    """Mark the listing changed, so its version moves on with any part of it."""
+    """Mark the listing changed, so its version moves on with any part of it.
+
+    ``flag_modified`` forces the UPDATE (and so the version bump) even when the
+    clock has not moved since the last edit.
+    """
+    from sqlalchemy.orm.attributes import flag_modified
+
     from .. import clock
 
     site.updated_at = clock.now()
+    flag_modified(site, "updated_at")
 
 
 def overlapping(intervals: list[tuple[int, int]], opens: int, closes: int) -> bool:
@@ -178,5 +185,64 @@ def copy_monday_to_weekdays(site_id: int, version: int, *, by) -> Site:
     _touch(site)
     audit.record("site.hours_copied", "site", site.id, site_id=site.id, actor=by, summary=site.name,
                  after={"monday": monday})  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def add_special_day(site_id: int, values: dict, version: int, *, by) -> Site:
+    """A closure, holiday or extended hours over a date range (checked by the form)."""
+    from ..models import SpecialDay
+
+    site = _load_for_edit(site_id, version, {})
+    site.special_days.append(SpecialDay(**values))
+    _touch(site)
+    after = {k: str(v) for k, v in values.items()}
+    audit.record("site.special_day_added", "site", site.id, site_id=site.id, actor=by,
+                 summary=site.name, after=after)  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def remove_special_day(site_id: int, special_id: int, version: int, *, by) -> Site:
+    site = _load_for_edit(site_id, version, {})
+    special = next((s for s in site.special_days if s.id == special_id), None)
+    if special is None:
+        db.session.rollback()
+        raise LookupError(special_id)
+    before = {
+        "kind": special.kind,
+        "starts_on": str(special.starts_on),
+        "ends_on": str(special.ends_on),
+    }
+    site.special_days.remove(special)
+    _touch(site)
+    audit.record("site.special_day_removed", "site", site.id, site_id=site.id, actor=by,
+                 summary=site.name, before=before)  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def add_notice(site_id: int, values: dict, version: int, *, by) -> Site:
+    from ..models import Notice
+
+    site = _load_for_edit(site_id, version, {})
+    site.notices.append(Notice(**values))
+    _touch(site)
+    audit.record("site.notice_added", "site", site.id, site_id=site.id, actor=by,
+                 summary=values["title"], after={k: str(v) for k, v in values.items()})  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def remove_notice(site_id: int, notice_id: int, version: int, *, by) -> Site:
+    site = _load_for_edit(site_id, version, {})
+    notice = next((n for n in site.notices if n.id == notice_id), None)
+    if notice is None:
+        db.session.rollback()
+        raise LookupError(notice_id)
+    site.notices.remove(notice)
+    _touch(site)
+    audit.record("site.notice_removed", "site", site.id, site_id=site.id, actor=by,
+                 summary=notice.title, before={"title": notice.title})  # fmt: skip
     db.session.commit()
     return site

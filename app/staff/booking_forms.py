@@ -31,11 +31,21 @@ class BookingRuleForm(FlaskForm):
 
 
 class TimeField(StringField):
-    """A 'HH:MM' time of day; ``minutes`` holds it as minutes after midnight."""
+    """A 'HH:MM' time of day; ``minutes`` holds it as minutes after midnight.
+
+    With ``optional=True`` an empty field is allowed (``minutes`` is None).
+    """
 
     minutes: int | None = None
 
+    def __init__(self, *args, optional: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optional = optional
+
     def pre_validate(self, form):
+        if self.optional and not (self.data or "").strip():
+            self.minutes = None
+            return
         self.minutes = parse_hhmm(self.data or "")
         if self.minutes is None:
             raise ValidationError(_l("Enter a time such as 09:00."))

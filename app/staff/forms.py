@@ -3,6 +3,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     FloatField,
     IntegerField,
     RadioField,
@@ -12,11 +13,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG
-from ..vocab import FACILITIES, WEEKDAYS
+from ..vocab import FACILITIES, SPECIAL_DAY_KINDS, WEEKDAYS
 from .booking_forms import TimeField
 
 # Landlines with an area code (021-5888 1234) or mainland mobiles.
@@ -126,3 +127,77 @@ class IntervalForm(VersionedForm):
         opens, closes = self.opens.minutes, field.minutes
         if opens is not None and closes is not None and closes <= opens:
             raise ValidationError(_l("The closing time must be after the opening time."))
+
+
+class SpecialDayForm(VersionedForm):
+    kind = SelectField(
+        _l("What"),
+        choices=[SelectChoice(code, term.label) for code, term in SPECIAL_DAY_KINDS.items()],
+    )
+    starts_on = DateField(
+        _l("From"), validators=[InputRequired(message=_l("Choose the first day."))]
+    )
+    ends_on = DateField(_l("Until"), validators=[InputRequired(message=_l("Choose the last day."))])
+    # Named apart from the weekly-hours form's fields: both forms share a page.
+    extended_opens = TimeField(_l("Extended hours from"), optional=True)
+    extended_closes = TimeField(_l("Extended hours until"), optional=True)
+    note = StringField(
+        _l("Note for residents (optional)"),
+        validators=[Length(max=100, message=_l("Keep this to 100 characters or fewer."))],
+    )
+
+    def validate_ends_on(self, field):
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The last day must not be before the first day."))
+
+    def validate_extended_closes(self, field):
+        if self.kind.data != "extended":
+            return
+        opens, closes = self.extended_opens.minutes, field.minutes
+        if opens is None or closes is None:
+            raise ValidationError(
+                _l("Extended hours need a start and an end, such as 18:00–21:00.")
+            )
+        if closes <= opens:
+            raise ValidationError(_l("The closing time must be after the opening time."))
+
+    def values(self) -> dict:
+        extended = self.kind.data == "extended"
+        return {
+            "kind": self.kind.data,
+            "starts_on": self.starts_on.data,
+            "ends_on": self.ends_on.data,
+            "opens_min": self.extended_opens.minutes if extended else None,
+            "closes_min": self.extended_closes.minutes if extended else None,
+            "note": (self.note.data or "").strip(),
+        }
+
+
+class NoticeForm(VersionedForm):
+    title = StringField(
+        _l("Title"),
+        validators=[
+            InputRequired(message=_l("Enter a title.")),
+            Length(max=80, message=_l("Keep the title to 80 characters or fewer.")),
+        ],
+    )
+    body = TextAreaField(
+        _l("Text"),
+        validators=[Length(max=2000, message=_l("Keep this to 2000 characters or fewer."))],
+    )
+    publish_on = DateField(
+        _l("Show from"), validators=[InputRequired(message=_l("Choose the first day to show it."))]
+    )
+    expires_on = DateField(_l("Show until (optional)"), validators=[Optional()])
+
+    def validate_expires_on(self, field):
+        if field.data and self.publish_on.data and field.data < self.publish_on.data:
+            raise ValidationError(_l("The last day must not be before the first day."))
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data.strip(),
+            "body": (self.body.data or "").strip(),
+            "publish_on": self.publish_on.data,
+            "expires_on": self.expires_on.data,
+        }

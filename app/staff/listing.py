@@ -8,15 +8,19 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import clock
 from ..htmx import render
 from ..permissions import site_scope_required
 from ..sites import editing
 from ..sites.hours import weekly_rows
 from . import bp
-from .forms import FacilitiesForm, IntervalForm, SiteBasicForm
+from .forms import FacilitiesForm, IntervalForm, NoticeForm, SiteBasicForm, SpecialDayForm
 
 
-def _page(*, basic=None, facilities=None, interval=None, conflict=None, status=200):
+def _page(
+    *, basic=None, facilities=None, interval=None, special=None, notice=None, conflict=None,
+    status=200,
+):  # fmt: skip
     site = g.site
     version = {"version": site.version}
     facility_data = {**version, "facilities": site.facility_codes}
@@ -26,6 +30,10 @@ def _page(*, basic=None, facilities=None, interval=None, conflict=None, status=2
         basic=basic or SiteBasicForm(obj=site, data=version),
         facilities_form=facilities or FacilitiesForm(data=facility_data),
         interval_form=interval or IntervalForm(data={**version, "weekday": "0"}),
+        special_form=special or SpecialDayForm(data=version),
+        notice_form=notice or NoticeForm(data={**version, "publish_on": clock.today()}),
+        specials=sorted(site.special_days, key=lambda s: s.starts_on, reverse=True)[:30],
+        notices=sorted(site.notices, key=lambda n: n.publish_on, reverse=True)[:30],
         weekly=weekly_rows(site.weekly_hours()),
         intervals=sorted(site.opening_intervals, key=lambda i: (i.weekday, i.opens_min)),
         conflict=conflict,
@@ -127,3 +135,50 @@ def copy_monday(site_id: int):
     except editing.Conflict as error:
         return _conflict(error)
     return _saved(site_id, "#hours")
+
+
+def _add(form_class, service, site_id: int, anchor: str, form_name: str):
+    form = form_class()
+    if not form.validate_on_submit():
+        return _page(status=422, **{form_name: form})
+    try:
+        service(site_id, form.values(), form.version.data, by=current_user)
+    except editing.Conflict as error:
+        return _conflict(error, **{form_name: form})
+    return _saved(site_id, anchor)
+
+
+def _remove(service, site_id: int, item_id: int, anchor: str):
+    try:
+        service(site_id, item_id, _version(), by=current_user)
+    except LookupError:
+        abort(404)
+    except editing.Conflict as error:
+        return _conflict(error)
+    return _saved(site_id, anchor)
+
+
+@bp.post("/sites/<int:site_id>/special-days")
+@site_scope_required
+def add_special_day(site_id: int):
+    """A closure, a holiday, or extended hours (延时服务) over some days."""
+    return _add(SpecialDayForm, editing.add_special_day, site_id, "#special-days", "special")
+
+
+@bp.post("/sites/<int:site_id>/special-days/<int:special_id>/delete")
+@site_scope_required
+def remove_special_day(site_id: int, special_id: int):
+    return _remove(editing.remove_special_day, site_id, special_id, "#special-days")
+
+
+@bp.post("/sites/<int:site_id>/notices")
+@site_scope_required
+def add_notice(site_id: int):
+    """A notice residents see on the site page while it is current."""
+    return _add(NoticeForm, editing.add_notice, site_id, "#notices", "notice")
+
+
+@bp.post("/sites/<int:site_id>/notices/<int:notice_id>/delete")
+@site_scope_required
+def remove_notice(site_id: int, notice_id: int):
+    return _remove(editing.remove_notice, site_id, notice_id, "#notices")

@@ -73,7 +73,7 @@ def test_changing_the_hours_changes_open_now(new_page, station, size):
     page.select_option("#weekday", str(today))
     page.fill("#opens", "00:00")
     page.fill("#closes", "24:00")
-    page.get_by_role("button", name="添加", exact=True).click()
+    page.locator("#hours").get_by_role("button", name="添加", exact=True).click()
     page.wait_for_selector(".flash")
     page.goto(f"/sites/{site_id}")
     assert "正在开放" in page.locator(".status-box").inner_text()
@@ -84,7 +84,7 @@ def test_bad_hours_show_the_error_and_focus_it(page, station):
     page.goto(f"/staff/sites/{station['site']}/edit")
     page.fill("#opens", "18:00")
     page.fill("#closes", "09:00")
-    page.get_by_role("button", name="添加", exact=True).click()
+    page.locator("#hours").get_by_role("button", name="添加", exact=True).click()
     summary = page.locator("#hours .error-summary")
     assert "关门时间必须晚于开门时间" in summary.inner_text()
     assert summary.locator("a").first.get_attribute("href") == "#closes"
