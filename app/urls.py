@@ -15,3 +15,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+def positive_int(value: str | None) -> int | None:
+    """A query or form value as a positive id-sized int, or None if it is not one."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**31 else None

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..htmx import render
 from ..models import AuditEntry, Site, StaffScope, User
 from ..permissions import admin_required
-from ..sites.directory import _int
+from ..urls import positive_int
 from . import bp, queries
 from .forms import GrantScopeForm
 
@@ -24,7 +24,7 @@ def _present(**values) -> dict:
 
 
 def _page() -> int:
-    return _int(request.args.get("page")) or 1
+    return positive_int(request.args.get("page")) or 1
 
 
 @bp.get("/")
@@ -136,8 +136,8 @@ def reveal_mobile(user_id: int):
 @admin_required
 def audit_log():
     """Every staff and admin change, and every reveal, newest first."""
-    actor_id = _int(request.args.get("user"))
-    site_id = _int(request.args.get("site"))
+    actor_id = positive_int(request.args.get("user"))
+    site_id = positive_int(request.args.get("site"))
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:

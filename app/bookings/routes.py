@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from .. import clock
 from ..htmx import render, wants_fragment
-from ..sites.directory import _int
+from ..urls import positive_int
 from . import bp, queries, service
 from .calendar import booking_ics
 from .forms import RateForm
@@ -66,8 +66,8 @@ def service_page(service_id: int):
 @login_required
 def book(slot_id: int):
     """Book a slot (or join its waiting list) and show the confirmation."""
-    service_id = _int(request.form.get("service_id"))
-    seats = _int(request.form.get("seats")) or 0
+    service_id = positive_int(request.form.get("service_id"))
+    seats = positive_int(request.form.get("seats")) or 0
     try:
         outcome = service.book_slot(
             current_user,

@@ -22,19 +22,12 @@ from ..models import (
     SpecialDay,
     Street,
 )
+from ..urls import positive_int
 from ..vocab import FACILITIES, SERVICE_CATEGORIES, SITE_KINDS, STATION_TYPES
 from .hours import CLOSING_DAY_KINDS
 
 MAX_QUERY_LENGTH = 100
 EARTH_RADIUS_M = 6_371_000
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _float(value: str | None, low: float, high: float) -> float | None:
@@ -67,16 +60,16 @@ class DirectoryFilters:
         kind = args.get("kind", "")
         return cls(
             q=" ".join(args.get("q", "").split())[:MAX_QUERY_LENGTH],
-            district=_int(args.get("district")),
-            street=_int(args.get("street")),
-            community=_int(args.get("community")),
+            district=positive_int(args.get("district")),
+            street=positive_int(args.get("street")),
+            community=positive_int(args.get("community")),
             kind=kind if kind == "center" or kind in STATION_TYPES else "",
             facility=args.get("facility", "") if args.get("facility") in FACILITIES else "",
             category=args.get("category", "") if args.get("category") in SERVICE_CATEGORIES else "",
             open_now=args.get("open_now") in ("1", "on", "true"),
             lat=_float(args.get("lat"), 3.0, 54.0),
             lng=_float(args.get("lng"), 73.0, 136.0),
-            page=_int(args.get("page")) or 1,
+            page=positive_int(args.get("page")) or 1,
         )
 
     @property

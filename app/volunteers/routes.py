@@ -10,15 +10,15 @@ from ..extensions import db
 from ..htmx import render, wants_fragment
 from ..models import MallItem, Membership, ProjectComment, Signup, Site
 from ..permissions import site_scope_required
-from ..sites.directory import _int
 from ..templating import hours as hours_text
+from ..urls import positive_int
 from ..vocab import PROJECT_CATEGORIES, PROJECT_STATUSES
 from . import bp, queries, service
 from .calendar import activities_ics
 
 
 def _page() -> int:
-    return _int(request.args.get("page")) or 1
+    return positive_int(request.args.get("page")) or 1
 
 
 def _error(error: service.VolunteerError, endpoint: str, **values):
@@ -143,7 +143,7 @@ def projects():
     category = category if category in PROJECT_CATEGORIES else ""
     status = request.args.get("status", "")
     status = status if status in PROJECT_STATUSES and status != "draft" else ""
-    community = _int(request.args.get("community"))
+    community = positive_int(request.args.get("community"))
     items, total, page, pages = queries.projects_page(category, community, status, _page())
     return render(
         "volunteers/projects.html", fragments=("project_results",), projects=items, total=total,
@@ -235,7 +235,7 @@ def advance(project_id: int):
         starts, ends = _date("publicity_starts_on"), _date("publicity_ends_on")
         publicity = (starts, ends) if starts and ends else None
     if target == "completed":
-        served = _int(request.form.get("outcome_beneficiaries"))
+        served = positive_int(request.form.get("outcome_beneficiaries"))
         outcome = (
             (served, request.form.get("outcome_summary", "").strip()[:500]) if served else None
         )
@@ -445,7 +445,7 @@ def verify(code: str):
 @bp.get("/mall")
 def mall():
     """爱心商城: goods to exchange for volunteer points, by site."""
-    site_id = _int(request.args.get("site"))
+    site_id = positive_int(request.args.get("site"))
     items, total, page, pages = queries.mall_items(site_id, _page())
     return render(
         "volunteers/mall.html", items=items, total=total, page=page, pages=pages, site_id=site_id,
