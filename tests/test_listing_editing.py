@@ -281,3 +281,51 @@ def test_bad_special_days_and_notices_change_nothing(client, desk, path, form, m
     assert response.status_code == 422 and message in response.text
     site = current(site_id)
     assert site.special_days == [] and site.notices == [] and site.version == desk["v"]
+
+
+def test_add_and_retire_a_service(client, desk):
+    site_id = desk["site"].id
+    v = desk["v"]
+    response = client.post(
+        f"/staff/sites/{site_id}/services",
+        data={"category": "legal", "service_name": "法律援助咨询", "service_description": "每周三",
+              "bookable": "y", "version": v},
+    )  # fmt: skip
+    assert response.status_code == 303
+    site = current(site_id)
+    service = next(s for s in site.services if s.name == "法律援助咨询")
+    assert service.bookable and "法律援助咨询" in site.search_text
+    found = client.get("/sites", query_string={"q": "法律援助"}).text
+    assert "东方中心" in found
+    retired = client.post(
+        f"/staff/sites/{site_id}/services/{service.id}/active",
+        data={"active": "0", "version": v + 1},
+    )
+    assert retired.status_code == 303
+    site = current(site_id)
+    assert not site.services[0].active and "法律援助咨询" not in site.search_text
+    assert "法律援助咨询" not in client.get(f"/sites/{site_id}").text
+    assert (
+        client.post(
+            f"/staff/sites/{site_id}/services/{service.id}/active",
+            data={"active": "x", "version": v + 2},
+        ).status_code
+        == 400
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"category": "legal", "service_name": ""}, "请填写服务名称"),
+        ({"category": "spa", "service_name": "按摩"}, "Not a valid choice"),
+        ({"category": "legal", "service_name": "长" * 81}, "名称请不要超过 80 个字"),
+    ],
+)
+def test_bad_services_change_nothing(client, desk, form, message):
+    site_id = desk["site"].id
+    response = client.post(f"/staff/sites/{site_id}/services", data={**form, "version": desk["v"]})
+    assert response.status_code == 422
+    assert current(site_id).services == []
+    if message != "Not a valid choice":
+        assert message in response.text

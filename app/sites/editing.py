@@ -246,3 +246,38 @@ def remove_notice(site_id: int, notice_id: int, version: int, *, by) -> Site:
                  summary=notice.title, before={"title": notice.title})  # fmt: skip
     db.session.commit()
     return site
+
+
+def add_service(site_id: int, values: dict, version: int, *, by) -> Site:
+    """A new service the site offers; it shows in the site page and in search."""
+    from ..models import Service
+    from .directory import refresh_search_text
+
+    site = _load_for_edit(site_id, version, {})
+    site.services.append(Service(active=True, **values))
+    refresh_search_text(site)
+    _touch(site)
+    audit.record("site.service_added", "site", site.id, site_id=site.id, actor=by,
+                 summary=values["name"], after={k: str(v) for k, v in values.items()})  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def set_service_active(site_id: int, service_id: int, active: bool, version: int, *, by) -> Site:
+    """Retire a service (it disappears from the site and from booking) or bring it back."""
+    from .directory import refresh_search_text
+
+    site = _load_for_edit(site_id, version, {})
+    service = next((s for s in site.services if s.id == service_id), None)
+    if service is None:
+        db.session.rollback()
+        raise LookupError(service_id)
+    service.active = active
+    refresh_search_text(site)
+    _touch(site)
+    audit.record(
+        "site.service_active", "site", site.id, site_id=site.id, actor=by,
+        summary=service.name, before={"active": not active}, after={"active": active},
+    )  # fmt: skip
+    db.session.commit()
+    return site

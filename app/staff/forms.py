@@ -3,6 +3,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FloatField,
     IntegerField,
@@ -17,7 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG
-from ..vocab import FACILITIES, SPECIAL_DAY_KINDS, WEEKDAYS
+from ..vocab import FACILITIES, SERVICE_CATEGORIES, SPECIAL_DAY_KINDS, WEEKDAYS
 from .booking_forms import TimeField
 
 # Landlines with an area code (021-5888 1234) or mainland mobiles.
@@ -200,4 +201,31 @@ class NoticeForm(VersionedForm):
             "body": (self.body.data or "").strip(),
             "publish_on": self.publish_on.data,
             "expires_on": self.expires_on.data,
+        }
+
+
+class ServiceForm(VersionedForm):
+    category = SelectField(
+        _l("Category"),
+        choices=[SelectChoice(code, term.label) for code, term in SERVICE_CATEGORIES.items()],
+    )
+    service_name = StringField(
+        _l("Service name"),
+        validators=[
+            InputRequired(message=_l("Enter the service's name.")),
+            Length(max=80, message=_l("Keep the name to 80 characters or fewer.")),
+        ],
+    )
+    service_description = TextAreaField(
+        _l("What residents get (optional)"),
+        validators=[Length(max=2000, message=_l("Keep this to 2000 characters or fewer."))],
+    )
+    bookable = BooleanField(_l("Residents book it online"))
+
+    def values(self) -> dict:
+        return {
+            "category": self.category.data,
+            "name": self.service_name.data.strip(),
+            "description": (self.service_description.data or "").strip(),
+            "bookable": self.bookable.data,
         }

@@ -14,12 +14,19 @@ from ..permissions import site_scope_required
 from ..sites import editing
 from ..sites.hours import weekly_rows
 from . import bp
-from .forms import FacilitiesForm, IntervalForm, NoticeForm, SiteBasicForm, SpecialDayForm
+from .forms import (
+    FacilitiesForm,
+    IntervalForm,
+    NoticeForm,
+    ServiceForm,
+    SiteBasicForm,
+    SpecialDayForm,
+)
 
 
 def _page(
-    *, basic=None, facilities=None, interval=None, special=None, notice=None, conflict=None,
-    status=200,
+    *, basic=None, facilities=None, interval=None, special=None, notice=None, service=None,
+    conflict=None, status=200,
 ):  # fmt: skip
     site = g.site
     version = {"version": site.version}
@@ -32,6 +39,8 @@ def _page(
         interval_form=interval or IntervalForm(data={**version, "weekday": "0"}),
         special_form=special or SpecialDayForm(data=version),
         notice_form=notice or NoticeForm(data={**version, "publish_on": clock.today()}),
+        service_form=service or ServiceForm(data=version),
+        services=sorted(site.services, key=lambda s: (not s.active, s.category, s.name)),
         specials=sorted(site.special_days, key=lambda s: s.starts_on, reverse=True)[:30],
         notices=sorted(site.notices, key=lambda n: n.publish_on, reverse=True)[:30],
         weekly=weekly_rows(site.weekly_hours()),
@@ -182,3 +191,26 @@ def add_notice(site_id: int):
 @site_scope_required
 def remove_notice(site_id: int, notice_id: int):
     return _remove(editing.remove_notice, site_id, notice_id, "#notices")
+
+
+@bp.post("/sites/<int:site_id>/services")
+@site_scope_required
+def add_service(site_id: int):
+    """Add a service the site offers (bookable ones then get booking rules)."""
+    return _add(ServiceForm, editing.add_service, site_id, "#services", "service")
+
+
+@bp.post("/sites/<int:site_id>/services/<int:service_id>/active")
+@site_scope_required
+def set_service_active(site_id: int, service_id: int):
+    """Retire a service, or bring a retired one back."""
+    active = request.form.get("active")
+    if active not in ("0", "1"):
+        abort(400)
+    try:
+        editing.set_service_active(site_id, service_id, active == "1", _version(), by=current_user)
+    except LookupError:
+        abort(404)
+    except editing.Conflict as error:
+        return _conflict(error)
+    return _saved(site_id, "#services")
