@@ -23,3 +23,8 @@ def local(moment: datetime | None = None) -> datetime:
 def today() -> date:
     """Today's date in Asia/Shanghai."""
     return local().date()
+
+
+def stamp(moment: datetime) -> str:
+    """'2026-11-29 08:00' in Asia/Shanghai, for messages that name a moment."""
+    return local(moment).strftime("%Y-%m-%d %H:%M")

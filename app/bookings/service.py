@@ -10,7 +10,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -86,10 +85,6 @@ def suspended_until(user_id: int, now: datetime) -> datetime | None:
         return None
     until = marks[0] + SUSPENSION
     return until if until > now else None
-
-
-def _when(moment: datetime) -> str:
-    return format_datetime(moment, "yyyy-MM-dd HH:mm")
 
 
 def check_slot(slot: Slot, service: Service, rule: BookingRule, now: datetime) -> None:
@@ -240,7 +235,7 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
                     _(
                         "After 3 missed bookings in 30 days, booking online is paused until "
                         "%(until)s. Staff at the site can still book for you.",
-                        until=_when(until),
+                        until=clock.stamp(until),
                     ),
                 )
         existing = db.session.scalar(
@@ -266,7 +261,7 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
         if by_staff is not None:
             audit.record(
                 "booking.proxy", "booking", booking.id, site_id=service.site_id, actor=by_staff,
-                summary=f"{service.name} {_when(slot.starts_at)}",
+                summary=f"{service.name} {clock.stamp(slot.starts_at)}",
                 after={"user_id": user.id, "seats": seats, "status": status},
             )  # fmt: skip
         db.session.commit()
@@ -413,7 +408,7 @@ def check_in(booking_id: int, staff: User) -> Booking:
         db.session.rollback()
         raise BookingError(
             "not_today",
-            _("This booking is for %(when)s, not today.", when=_when(booking.slot.starts_at)),
+            _("This booking is for %(when)s, not today.", when=clock.stamp(booking.slot.starts_at)),
             booking,
         )
     before = booking.status

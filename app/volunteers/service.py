@@ -272,7 +272,9 @@ def sign_up(user: User, activity_id: int) -> SignupOutcome:
     if activity.starts_at <= now:
         _refuse("past", _("This activity has already started."))
     if activity.signup_deadline < now:
-        _refuse("deadline", _("Sign-up closed at %(when)s.", when=_local(activity.signup_deadline)))
+        _refuse(
+            "deadline", _("Sign-up closed at %(when)s.", when=clock.stamp(activity.signup_deadline))
+        )
     existing = db.session.scalar(
         select(Signup).where(
             Signup.activity_id == activity.id,
@@ -290,10 +292,6 @@ def sign_up(user: User, activity_id: int) -> SignupOutcome:
     except IntegrityError:
         _refuse("duplicate", _("You have already signed up for this activity."))
     return SignupOutcome(signup, waitlisted=status == "waitlisted")
-
-
-def _local(moment: datetime) -> str:
-    return clock.local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def cancel_signup(user: User, activity_id: int) -> Signup:
