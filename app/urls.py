@@ -24,3 +24,8 @@ def positive_int(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if 0 < number < 2**31 else None
+
+
+def query_args(**values) -> dict:
+    """The arguments that have a value, for links that keep a list's filters."""
+    return {key: value for key, value in values.items() if value}

@@ -3,12 +3,12 @@
 import re
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..clock import LOCAL_TZ
-from ..extensions import db
 from ..models import AuditEntry, User
+from ..paging import paged
 from ..sites.directory import like_pattern
 
 _MASKED = re.compile(r"(1[3-9]\d)\*{2,4}(\d{4})")
@@ -30,11 +30,7 @@ def search_users(q: str, page: int, per_page: int = 30):
         else:
             condition = User.display_name.like(like_pattern(q), escape="\\")
         query = query.where(condition)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    users = db.session.scalars(
-        query.order_by(User.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return users, total
+    return paged(query.order_by(User.id), page, per_page)
 
 
 def audit_entries(
@@ -49,12 +45,7 @@ def audit_entries(
     if day:
         start = datetime.combine(day, time(), tzinfo=LOCAL_TZ)
         query = query.where(AuditEntry.at >= start, AuditEntry.at < start + timedelta(days=1))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-
-    entries = db.session.scalars(
-        query.options(joinedload(AuditEntry.actor))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return entries, total
+    query = query.options(joinedload(AuditEntry.actor)).order_by(
+        AuditEntry.at.desc(), AuditEntry.id.desc()
+    )
+    return paged(query, page, per_page)

@@ -1,4 +1,3 @@
-import math
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
@@ -13,14 +12,9 @@ from ..extensions import db
 from ..htmx import render
 from ..models import AuditEntry, Site, StaffScope, User
 from ..permissions import admin_required
-from ..urls import positive_int
+from ..urls import positive_int, query_args
 from . import bp, queries
 from .forms import GrantScopeForm
-
-
-def _present(**values) -> dict:
-    """The filters that have a value, for links that keep them."""
-    return {key: value for key, value in values.items() if value}
 
 
 def _page() -> int:
@@ -46,7 +40,7 @@ def users():
     """Find users by name or masked mobile number."""
     q = request.args.get("q", "")
     page = _page()
-    found, total = queries.search_users(q, page)
+    found, total, page, pages = queries.search_users(q, page)
     return render(
         "admin/users.html",
         fragments=("user_results",),
@@ -54,7 +48,8 @@ def users():
         total=total,
         q=q,
         page=page,
-        pages=max(1, math.ceil(total / 30)),
+        pages=pages,
+        pager_args=query_args(q=q),
     )
 
 
@@ -143,14 +138,14 @@ def audit_log():
     except ValueError:
         day = None
     page = _page()
-    entries, total = queries.audit_entries(actor_id, site_id, day, page)
+    entries, total, page, pages = queries.audit_entries(actor_id, site_id, day, page)
     return render(
         "admin/audit.html",
         fragments=("audit_results",),
         entries=entries,
         total=total,
         page=page,
-        pages=max(1, math.ceil(total / 50)),
+        pages=pages,
         filters={
             key: value
             for key, value in (

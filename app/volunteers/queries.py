@@ -1,11 +1,9 @@
 """Read-side look-ups for the volunteering pages (a few queries each, any size)."""
 
-import math
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import clock
+from .. import clock, paging
 from ..extensions import db
 from ..models import (
     Activity,
@@ -26,11 +24,7 @@ PER_PAGE = 20
 
 
 def paged(query, page: int, per_page: int = PER_PAGE):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return items, total, page, pages
+    return paging.paged(query, page, per_page)
 
 
 def member_counts(team_ids: list[int]) -> dict[int, int]:

@@ -11,7 +11,7 @@ from ..htmx import render, wants_fragment
 from ..models import MallItem, Membership, ProjectComment, Signup, Site
 from ..permissions import site_scope_required
 from ..templating import hours as hours_text
-from ..urls import positive_int
+from ..urls import positive_int, query_args
 from ..vocab import PROJECT_CATEGORIES, PROJECT_STATUSES
 from . import bp, queries, service
 from .calendar import activities_ics
@@ -149,8 +149,7 @@ def projects():
         "volunteers/projects.html", fragments=("project_results",), projects=items, total=total,
         page=page, pages=pages, communities=queries.project_communities(),
         filters={"category": category, "status": status, "community": community},
-        pager_args={k: v for k, v in (("category", category), ("status", status),
-                                      ("community", community)) if v},
+        pager_args=query_args(category=category, status=status, community=community),
     )  # fmt: skip
 
 
