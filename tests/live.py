@@ -63,8 +63,11 @@ def seed_demo(db_url: str, *args: str) -> str:
             db.engine.dispose()
 
 
-def _command(port: int, workers: int, threads: int) -> list[str]:
+def _command(port: int, workers: int, threads: int, app_config: dict | None) -> list[str]:
     if workers > 1:
+        # Settings the environment does not carry go in as create_app's mapping
+        # (gunicorn calls a factory with literal arguments).
+        target = f"app:create_app({app_config!r})" if app_config else "wsgi:app"
         return [
             sys.executable, "-m", "gunicorn",
             "--bind", f"127.0.0.1:{port}",
@@ -72,8 +75,9 @@ def _command(port: int, workers: int, threads: int) -> list[str]:
             "--threads", str(threads),
             "--worker-class", "gthread",
             "--graceful-timeout", "5",
-            "wsgi:app",
+            target,
         ]  # fmt: skip
+    assert not app_config, "app_config needs workers > 1 (gunicorn)"
     return [
         sys.executable, "-m", "flask", "--app", "wsgi",
         "run", "--host", "127.0.0.1", "--port", str(port),
@@ -107,9 +111,17 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def live_server(
-    db_url: str, *, workers: int = 1, threads: int = 8, env: dict[str, str] | None = None
+    db_url: str,
+    *,
+    workers: int = 1,
+    threads: int = 8,
+    env: dict[str, str] | None = None,
+    app_config: dict | None = None,
 ) -> Iterator[str]:
-    """Serve the app on ``db_url``; yield its base URL, e.g. ``http://127.0.0.1:40123``."""
+    """Serve the app on ``db_url``; yield its base URL, e.g. ``http://127.0.0.1:40123``.
+
+    ``app_config`` (gunicorn only) overrides settings, e.g. a throttle key prefix.
+    """
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     child_env.update(
         DATABASE_URL=db_url,
@@ -128,7 +140,7 @@ def live_server(
             port = free_port()
             base_url = f"http://127.0.0.1:{port}"
             process = subprocess.Popen(
-                _command(port, workers, threads),
+                _command(port, workers, threads, app_config),
                 cwd=PROJECT_ROOT,
                 env=child_env,
                 stdin=subprocess.DEVNULL,
