@@ -19,6 +19,7 @@ from ..models import (
     User,
     VolunteerProfile,
 )
+from ..models.accounts import new_session_token
 from ..models.volunteers import project_team
 
 BRANDS = ["四季歌", "夕阳红", "红马甲", "银龄互助", "暖心邻里", "小区守护者", "书香", "绿色家园"]
@@ -54,6 +55,9 @@ MALL_ITEMS = [
     ("挂面 2 斤", 12),
 ]
 VOLUNTEER_SHARE = 0.6
+# People who volunteer without (yet) booking anything: a city's volunteer
+# register is several times its bookers, and the benchmark city needs its size.
+VOLUNTEER_ONLY_PER_COPY = 1_000
 # Publicity period (from, until) relative to today, by stage: current for
 # projects in 公示, long past for those already running or done.
 PUBLICITY = {
@@ -87,10 +91,35 @@ def add_volunteers(ctx) -> None:
                 created_at=now,
             )
             ctx.volunteers.append(user_id)
+    _add_volunteer_only_accounts(ctx, now)
     demo = next(r["id"] for r in ctx.rows[User] if r["mobile"] == DEMO_VOLUNTEER)
     ctx.demo_volunteer = demo
     for row in ctx.rows[VolunteerProfile]:
         row.setdefault("certificate_code", secrets.token_urlsafe(12))
+
+
+def _add_volunteer_only_accounts(ctx, now) -> None:
+    """Accounts with a volunteer profile and no bookings (mobiles 136…)."""
+    password_hash = ctx.password_hash
+    for n in range(VOLUNTEER_ONLY_PER_COPY * ctx.scale):
+        real_name = _real_name(ctx.rng)
+        user = ctx.add(
+            User, mobile=f"136{n:08d}", display_name=real_name[0] + "志愿者",
+            password_hash=password_hash, is_admin=False, active=True, created_by_staff=False,
+            session_token=new_session_token(),
+            created_at=now - timedelta(days=ctx.rng.randint(1, 400)),
+            last_login_at=None, deleted_at=None,
+        )  # fmt: skip
+        ctx.add(
+            VolunteerProfile,
+            user_id=user["id"],
+            real_name=real_name,
+            skills="",
+            bio="",
+            certificate_code=secrets.token_urlsafe(12),
+            created_at=user["created_at"],
+        )
+        ctx.volunteers.append(user["id"])
 
 
 def _real_name(rng) -> str:
