@@ -6,6 +6,7 @@ from .. import audit
 from ..database import begin_write, lock_row
 from ..extensions import db
 from ..models import Site
+from .hours import format_minutes
 
 
 class ListingError(Exception):
@@ -279,5 +280,78 @@ def set_service_active(site_id: int, service_id: int, active: bool, version: int
         "site.service_active", "site", site.id, site_id=site.id, actor=by,
         summary=service.name, before={"active": not active}, after={"active": active},
     )  # fmt: skip
+    db.session.commit()
+    return site
+
+
+def update_service(site_id: int, service_id: int, values: dict, version: int, *, by) -> Site:
+    """Rename a service, change its category or what residents read about it."""
+    from .directory import refresh_search_text
+
+    site = _load_for_edit(site_id, None, {})
+    service = next((s for s in site.services if s.id == service_id), None)
+    if service is None:
+        db.session.rollback()
+        raise LookupError(service_id)
+    if site.version != version:
+        changes = [
+            (name, getattr(service, name), value)
+            for name, value in values.items()
+            if getattr(service, name) != value
+        ]
+        current = site.version
+        db.session.rollback()
+        raise Conflict(current, changes)
+    before = {name: getattr(service, name) for name in values}
+    for name, value in values.items():
+        setattr(service, name, value)
+    refresh_search_text(site)
+    _touch(site)
+    audit.record("site.service_edited", "site", site.id, site_id=site.id, actor=by,
+                 summary=service.name, before=before, after=dict(values))  # fmt: skip
+    db.session.commit()
+    return site
+
+
+# One-tap actions from the staff home ---------------------------------------------
+
+
+def tonight_opens_at(site: Site, day) -> int:
+    """Where extended hours tonight start: the day's last closing time, else 17:00."""
+    weekday = day.weekday()
+    closes = [i.closes_min for i in site.opening_intervals if i.weekday == weekday]
+    closes += [
+        s.closes_min
+        for s in site.special_days
+        if s.kind == "extended" and s.starts_on <= day <= s.ends_on and s.closes_min is not None
+    ]
+    return max(closes, default=17 * 60)
+
+
+def extend_tonight(site_id: int, until_min: int, *, by) -> Site:
+    """延时服务 tonight: stay open from today's closing time until ``until_min``."""
+    from .. import clock
+    from ..models import SpecialDay
+
+    site = _load_for_edit(site_id, None, {})
+    if site.status == "closed":
+        db.session.rollback()
+        raise ListingError(
+            "until", _("The site is marked temporarily closed. Open it first, then extend.")
+        )
+    day = clock.today()
+    opens = tonight_opens_at(site, day)
+    if not opens < until_min <= 1440:
+        db.session.rollback()
+        raise ListingError(
+            "until",
+            _("Choose a time after today's closing time (%(time)s).", time=format_minutes(opens)),
+        )
+    values = {"kind": "extended", "starts_on": day, "ends_on": day,
+              "opens_min": opens, "closes_min": until_min, "note": ""}  # fmt: skip
+    site.special_days.append(SpecialDay(**values))
+    _touch(site)
+    audit.record("site.extended_tonight", "site", site.id, site_id=site.id, actor=by,
+                 summary=site.name, after={k: str(v) for k, v in values.items()})  # fmt: skip
     db.session.commit()
     return site

@@ -229,3 +229,51 @@ class ServiceForm(VersionedForm):
             "description": (self.service_description.data or "").strip(),
             "bookable": self.bookable.data,
         }
+
+
+class ServiceEditForm(ServiceForm):
+    """Change an existing service; whether it is booked online stays as it is."""
+
+    bookable = None
+
+    def values(self) -> dict:
+        return {
+            "category": self.category.data,
+            "name": self.service_name.data.strip(),
+            "description": (self.service_description.data or "").strip(),
+        }
+
+
+class CloseForm(FlaskForm):
+    """One tap from the staff home: temporarily closed, with the reason residents see."""
+
+    reason = StringField(
+        _l("Reason residents will see"),
+        validators=[
+            InputRequired(message=_l("Tell residents why the site is closed.")),
+            Length(max=200, message=_l("Keep the reason to 200 characters or fewer.")),
+        ],
+    )
+
+
+# Extended hours tonight end on the hour, from 18:00 to midnight.
+TONIGHT_UNTIL = [(m, f"{m // 60:02d}:00") for m in range(18 * 60, 24 * 60 + 1, 60)]
+
+
+class ExtendTonightForm(FlaskForm):
+    """One tap from the staff home: 延时服务 tonight, until the chosen hour."""
+
+    until = SelectField(
+        _l("Open tonight until"),
+        choices=[SelectChoice(str(m), label) for m, label in TONIGHT_UNTIL],
+        default=str(20 * 60),
+        validate_choice=False,
+    )
+
+    def validate_until(self, field):
+        if field.data not in {str(m) for m, _label in TONIGHT_UNTIL}:
+            raise ValidationError(_l("Choose a time from the list."))
+
+    @property
+    def minutes(self) -> int:
+        return int(self.until.data)

@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
+from ..extensions import db
 from ..htmx import render
+from ..models import Service
 from ..permissions import site_scope_required
 from ..sites import editing
 from ..sites.hours import weekly_rows
@@ -18,6 +20,7 @@ from .forms import (
     FacilitiesForm,
     IntervalForm,
     NoticeForm,
+    ServiceEditForm,
     ServiceForm,
     SiteBasicForm,
     SpecialDayForm,
@@ -213,4 +216,42 @@ def set_service_active(site_id: int, service_id: int):
         abort(404)
     except editing.Conflict as error:
         return _conflict(error)
+    return _saved(site_id, "#services")
+
+
+def _service_or_404(service_id: int):
+    service = next((s for s in g.site.services if s.id == service_id), None)
+    if service is None:
+        abort(404)
+    return service
+
+
+@bp.route("/sites/<int:site_id>/services/<int:service_id>/edit", methods=["GET", "POST"])
+@site_scope_required
+def edit_service(site_id: int, service_id: int):
+    """Rename a service or change what residents read about it."""
+    service = _service_or_404(service_id)
+    if request.method == "GET":
+        form = ServiceEditForm(
+            data={
+                "version": g.site.version,
+                "category": service.category,
+                "service_name": service.name,
+                "service_description": service.description,
+            }
+        )
+        return render("staff/service_edit.html", site=g.site, service=service, form=form)
+    form = ServiceEditForm()
+    if not form.validate_on_submit():
+        return render("staff/service_edit.html", site=g.site, service=service, form=form,
+                      status=422)  # fmt: skip
+    try:
+        editing.update_service(site_id, service_id, form.values(), form.version.data,
+                               by=current_user)  # fmt: skip
+    except editing.Conflict as error:
+        form.version.data = error.current_version
+        form.version.raw_data = [str(error.current_version)]
+        service = db.session.get(Service, service_id)
+        return render("staff/service_edit.html", site=g.site, service=service, form=form,
+                      conflict=error, status=409)  # fmt: skip
     return _saved(site_id, "#services")

@@ -8,15 +8,13 @@ from ..extensions import db
 from ..htmx import render
 from ..models import Site
 from ..permissions import managed_sites_query, site_scope_required, staff_required
-from ..sites.editing import ListingError, set_site_status
-from . import bp
-from .forms import SiteStatusForm
+from ..sites.editing import ListingError, extend_tonight, set_site_status
+from . import bp, queries
+from .forms import CloseForm, ExtendTonightForm, SiteStatusForm
 
 
-@bp.get("/")
-@staff_required
-def home():
-    """The sites this worker manages: a center manager sees the whole 1+N unit."""
+def _home(*, failed: int | None = None, close=None, extend=None, status=200):
+    """The staff home; ``failed`` names the site whose one-tap form needs fixing."""
     sites = db.session.scalars(
         managed_sites_query(current_user)
         .options(
@@ -27,7 +25,81 @@ def home():
         .order_by(Site.community_id, Site.kind, Site.name)
         .limit(500)
     ).all()
-    return render("staff/home.html", sites=sites, moment=clock.now())
+    today = clock.today()
+
+    def forms(site):
+        mine = site.id == failed
+        prefix = f"site{site.id}-"
+        if mine and close is not None:
+            return {"close": close, "extend": ExtendTonightForm(prefix=prefix, formdata=None)}
+        if mine and extend is not None:
+            return {"close": CloseForm(prefix=prefix, formdata=None), "extend": extend}
+        return {
+            "close": CloseForm(prefix=prefix, formdata=None),
+            "extend": ExtendTonightForm(prefix=prefix, formdata=None),
+        }
+
+    return render(
+        "staff/home.html",
+        sites=sites,
+        forms={site.id: forms(site) for site in sites},
+        counts=queries.day_counts([site.id for site in sites], today),
+        today=today,
+        moment=clock.now(),
+        status=status,
+    )
+
+
+@bp.get("/")
+@staff_required
+def home():
+    """The sites this worker manages, with today's counts and one-tap actions.
+
+    A center manager sees the whole 1+N unit.
+    """
+    return _home()
+
+
+def _back_home(site_id: int):
+    return redirect(url_for("staff.home") + f"#site-{site_id}", 303)
+
+
+@bp.post("/sites/<int:site_id>/open")
+@site_scope_required
+def open_site(site_id: int):
+    """One tap: open as usual again."""
+    set_site_status(site_id, "open", "", by=current_user)
+    flash(_("%(site)s is open. Residents see the change now.", site=g.site.name))
+    return _back_home(site_id)
+
+
+@bp.post("/sites/<int:site_id>/close")
+@site_scope_required
+def close_site(site_id: int):
+    """One tap: temporarily closed, with the reason residents see."""
+    form = CloseForm(prefix=f"site{site_id}-")
+    if not form.validate_on_submit():
+        return _home(failed=site_id, close=form, status=422)
+    set_site_status(site_id, "closed", form.reason.data, by=current_user)
+    flash(_("%(site)s is marked temporarily closed. Residents see it now.", site=g.site.name))
+    return _back_home(site_id)
+
+
+@bp.post("/sites/<int:site_id>/extend-tonight")
+@site_scope_required
+def extend_site_tonight(site_id: int):
+    """One tap: extended hours (延时服务) tonight."""
+    form = ExtendTonightForm(prefix=f"site{site_id}-")
+    if form.validate_on_submit():
+        try:
+            extend_tonight(site_id, form.minutes, by=current_user)
+        except ListingError as error:
+            form.until.errors.append(error.message)
+        else:
+            until = f"{form.minutes // 60:02d}:00"
+            flash(_("%(site)s stays open tonight until %(time)s.", site=g.site.name, time=until))
+            return _back_home(site_id)
+    return _home(failed=site_id, extend=form, status=422)
 
 
 @bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
