@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: venv dev-venv translations run test lint format clean distclean
+.PHONY: venv dev-venv translations run serve test lint format clean distclean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ run: venv translations
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) generate-slots
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: settings from the environment (see README, Production), no demo data.
+serve: venv translations
+	$(FLASK) db upgrade
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: $(DEV_STAMP)
 	$(RUFF) check .

@@ -6,6 +6,7 @@
 import os
 
 from flask import Flask
+from flask_compress import Compress
 
 from . import config as config_module
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -26,8 +27,13 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     elif isinstance(config, dict):
         app.config.update(config)
-    config_module.Config.init(app)
+    settings = config if isinstance(config, type) else config_module.Config
+    settings.init(app)
 
+    # First of the after-request hooks, so it runs last: it compresses the
+    # body every other hook has finished with. One instance per app, unlike the
+    # shared extensions: Flask-Compress keeps the app's settings on the instance.
+    app.extensions["compress"] = Compress(app)
     db.init_app(app)
     migrate.init_app(
         app,
@@ -53,11 +59,12 @@ def create_app(config: type | dict | None = None) -> Flask:
 
             configure_sqlite(db.engine)
 
-    from . import htmx, security, templating
+    from . import access_log, htmx, security, static_files, templating
 
     htmx.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
@@ -76,8 +83,20 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(volunteers_bp)
-
     from .demo import commands as demo_commands
 
     demo_commands.init_app(app)
+
+    from . import backup
+
+    backup.init_app(app)
+
+    # WSGI middleware, innermost first: the access log sees the client address
+    # that ProxyFix restored from the proxy's headers.
+    access_log.init_app(app)
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -5,6 +5,60 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg://")
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the app; the message says what to set."""
+
+
+def env_flag(name: str, environ=os.environ) -> bool | None:
+    """A yes/no variable: True, False, or None when it is not set."""
+    value = environ.get(name)
+    if value is None:
+        return None
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (or true/false), not {value!r}")
+
+
+def proxy_hops(environ=os.environ) -> int | None:
+    """How many reverse proxies to trust: PROXY_FIX_HOPS=N, or PROXY_FIX=1 for one."""
+    hops = environ.get("PROXY_FIX_HOPS", "").strip()
+    if hops:
+        if not hops.isdigit():
+            raise ConfigError(f"PROXY_FIX_HOPS must be a whole number, not {hops!r}")
+        return int(hops)
+    flag = env_flag("PROXY_FIX", environ)
+    return None if flag is None else int(flag)
+
+
+def production_problems(environ) -> list[str]:
+    """What production lacks: each required variable missing or of the wrong kind.
+
+    Values are never echoed: a database URL may hold a password.
+    """
+    problems = []
+    if not environ.get("SECRET_KEY", "").strip():
+        problems.append("SECRET_KEY is not set (a long random string, the same on every host)")
+    database = environ.get("DATABASE_URL", "").strip()
+    if not database:
+        problems.append("DATABASE_URL is not set (postgresql://user@host:5432/doorstep)")
+    elif not database.startswith(POSTGRES_SCHEMES):
+        problems.append("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+    redis_url = environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        problems.append("REDIS_URL is not set (redis://host:6379/0)")
+    elif not redis_url.startswith(REDIS_SCHEMES):
+        problems.append("REDIS_URL must be a Redis URL (redis://... or rediss://...)")
+    return problems
+
 
 def _secret_key(instance_path: str) -> str:
     """Return SECRET_KEY from the environment, or from a file made on first run.
@@ -61,6 +115,19 @@ class Config:
     LOGIN_LIMITS_PER_ADDRESS = "5/minute;20/hour"
     MAX_QUERY_LENGTH = 100
     PREFERENCE_COOKIE_DAYS = 365
+    # Behind HTTPS: Secure cookies with __Host- names (env SECURE_COOKIES=1).
+    SECURE_COOKIES = False
+    # Reverse proxies in front whose X-Forwarded-* headers are believed (env
+    # PROXY_FIX=1 or PROXY_FIX_HOPS=N); 0 believes none.
+    PROXY_FIX_HOPS = 0
+    # One JSON line per request on the "doorstep.access" logger (env ACCESS_LOG=1).
+    ACCESS_LOG = False
+    # Content-hashed static URLs; None means on unless the app runs in debug mode.
+    STATIC_HASHED_NAMES = None
+    # Compression (Flask-Compress): streamed bodies, e.g. static files, may use gzip too.
+    COMPRESS_ALGORITHM = ["zstd", "br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
 
     @classmethod
     def init(cls, app) -> None:
@@ -79,15 +146,46 @@ class Config:
         shared = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
         if shared and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
             app.config["RATELIMIT_STORAGE_URI"] = shared
+        # Deployment switches: the environment wins over the class defaults.
+        for name in ("SECURE_COOKIES", "ACCESS_LOG"):
+            flag = env_flag(name)
+            if flag is not None:
+                app.config[name] = flag
+        hops = proxy_hops()
+        if hops is not None:
+            app.config["PROXY_FIX_HOPS"] = hops
+        if app.config["SECURE_COOKIES"]:
+            # __Host- names need Secure, Path=/ and no Domain: the browser then
+            # refuses the cookie from plain HTTP or from a sibling subdomain.
+            app.config.update(
+                SESSION_COOKIE_SECURE=True,
+                SESSION_COOKIE_NAME="__Host-session",
+                REMEMBER_COOKIE_SECURE=True,
+                REMEMBER_COOKIE_NAME="__Host-remember",
+            )
 
 
 class ProductionConfig(Config):
-    """Selected with DOORSTEP_CONFIG=production: secure cookies with __Host- names."""
+    """Selected with DOORSTEP_CONFIG=production: shared stores, required secrets, access log.
 
-    SESSION_COOKIE_SECURE = True
-    SESSION_COOKIE_NAME = "__Host-session"
-    REMEMBER_COOKIE_SECURE = True
-    REMEMBER_COOKIE_NAME = "__Host-remember"
+    Every setting an operator must choose comes from the environment, and a
+    missing one stops the start with one message naming all that is missing.
+    """
+
+    ACCESS_LOG = True
+    # A database that stops answering must not hold a worker (or /healthz) for long.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+
+    @classmethod
+    def init(cls, app) -> None:
+        problems = production_problems(os.environ)
+        if problems:
+            raise ConfigError(
+                "DOORSTEP_CONFIG=production cannot start: "
+                + "; ".join(problems)
+                + ". See the Production section of README.md."
+            )
+        super().init(app)
 
 
 class TestConfig(Config):

@@ -359,10 +359,14 @@ def test_csrf_token_in_htmx_header_is_accepted(csrf_app):
     assert response.status_code == 303
 
 
-def test_production_config_uses_secure_host_cookies(databases, template_url, monkeypatch):
+def test_secure_cookies_setting_uses_secure_host_cookies(monkeypatch):
     from app import create_app
     from app.config import ProductionConfig
 
+    monkeypatch.setenv("SECRET_KEY", "production-test-secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://doorstep@127.0.0.1:5432/doorstep")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("SECURE_COOKIES", "1")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")

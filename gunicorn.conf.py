@@ -1,0 +1,44 @@
+"""gunicorn settings for Doorstep: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Everything an operator may change comes from the environment:
+
+- ``BIND`` (e.g. ``0.0.0.0:8000`` or ``unix:/run/doorstep.sock``), else ``HOST`` (default
+  ``127.0.0.1``) and ``PORT`` (default ``8000``);
+- ``WEB_CONCURRENCY``: worker processes (default 2 × CPU cores + 1);
+- ``GUNICORN_THREADS``: threads per worker (default 4);
+- ``GUNICORN_TIMEOUT``: seconds a request may take before its worker is replaced (default 30).
+
+The app writes its own JSON access log (``doorstep.access``), so gunicorn's is off.
+"""
+
+import multiprocessing
+import os
+
+
+def _number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = [os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{_number('PORT', 8000)}"]
+workers = _number("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+# Threads let one worker wait on the database for one request while serving another.
+worker_class = "gthread"
+threads = _number("GUNICORN_THREADS", 4)
+
+timeout = _number("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 30
+# The reverse proxy keeps connections open to us; a little longer than one request.
+keepalive = 5
+# Replace each worker now and then, at different moments, so slow leaks stay bounded.
+max_requests = 2000
+max_requests_jitter = 200
+
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+proc_name = "doorstep"
+
+# Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
