@@ -117,6 +117,9 @@ def init_app(app: Flask) -> None:
         return
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
+    # Alembic's logging set-up (flask db upgrade in this process) disables every
+    # logger that exists by then; ACCESS_LOG asks for this one.
+    logger.disabled = False
     if not logger.handlers:
         logger.addHandler(_default_handler())
         # The line is complete as it is; a root handler would print it twice.
