@@ -42,3 +42,7 @@ proc_name = "doorstep"
 # Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+# No management socket: its default path is one per user, which several app
+# instances on one machine would fight over, and nothing here uses it.
+control_socket_disable = True

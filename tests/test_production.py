@@ -224,6 +224,7 @@ def test_gunicorn_defaults(monkeypatch):
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 2
     assert settings["accesslog"] is None  # the app logs each request itself
     assert 0 < settings["timeout"] <= 120
+    assert settings["control_socket_disable"] is True  # one per user: instances would clash
 
 
 def test_gunicorn_takes_its_numbers_from_the_environment(monkeypatch):
