@@ -63,6 +63,17 @@ lint: $(DEV_STAMP)
 test: lint translations $(NPM_STAMP)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
+# Load on every key page at 1× and 100× on SQLite and PostgreSQL, with wrk;
+# rewrites docs/BENCHMARKS.md. Takes about a quarter of an hour.
+BENCH_ARGS ?=
+bench: $(DEV_STAMP) translations
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The same harness at a tiny scale with one-second runs, report to a temp
+# file: fails when any endpoint errors or answers 5xx.
+bench-smoke: $(DEV_STAMP) translations
+	$(PY) -m bench.run --smoke
+
 format: $(DEV_STAMP)
 	$(RUFF) check --fix .
 	$(RUFF) format .

@@ -83,6 +83,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(volunteers_bp)
+    if app.config.get("BENCH_CEILING") or os.environ.get("DOORSTEP_BENCH") == "1":
+        from .bench import bp as bench_bp
+
+        app.register_blueprint(bench_bp)
+
     from .demo import commands as demo_commands
 
     demo_commands.init_app(app)

@@ -1,0 +1,1 @@
+"""Load, query-count and page-weight benchmarks: ``make bench``."""
