@@ -28,6 +28,9 @@ def test_every_get_route_sends_security_headers(app, client, auth):
         "signup_id": 1,
         "item_id": 1,
         "redemption_id": 1,
+        "district_id": 1,
+        "street_id": 1,
+        "community_id": 1,
         "code": "not-a-code",
         "filename": "css/app.css",
     }

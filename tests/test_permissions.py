@@ -107,6 +107,9 @@ def values_for(network, site_key="other_station"):
         "special_id": 1,
         "notice_id": 1,
         "redemption_id": 1,
+        "district_id": 1,
+        "street_id": 1,
+        "community_id": 1,
     }
 
 

@@ -62,7 +62,7 @@ def test_home_lists_the_unit_with_todays_counts(client, unit):
     assert counts[unit["station"].id].checked_in == 1
     assert counts[unit["station"].id].activities == 1
     assert counts[unit["center"].id].bookings == 0
-    card = page.text.split('id="site-%d"' % unit["station"].id)[1].split("</li>\n  {% ")[0]
+    card = page.text.split(f'id="site-{unit["station"].id}"')[1].split('class="card"')[0]
     assert '<span class="stat">2</span>' in card and '<span class="stat">1</span>' in card
 
 
