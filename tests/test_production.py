@@ -53,8 +53,13 @@ SETTING_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
+    """No setting from the outside; the access logger left as it was found."""
     for name in SETTING_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    logger = logging.getLogger("doorstep.access")
+    saved = (logger.handlers[:], logger.level, logger.propagate, logger.disabled)
+    yield
+    logger.handlers[:], logger.level, logger.propagate, logger.disabled = saved
 
 
 @pytest.fixture
@@ -573,17 +578,14 @@ class Lines(logging.Handler):
 
 @pytest.fixture
 def access_lines():
-    """The access logger's lines, as dicts; the logger is left as it was found.
+    """The access logger's lines, as dicts.
 
     A line is written when the server closes the response, as every WSGI server
     does; the test client does so for ``buffered=True`` requests.
     """
-    logger = logging.getLogger("doorstep.access")
-    saved = (logger.handlers[:], logger.level, logger.propagate, logger.disabled)
     capture = Lines()
-    logger.handlers[:] = [capture]
-    yield capture.lines
-    logger.handlers[:], logger.level, logger.propagate, logger.disabled = saved
+    logging.getLogger("doorstep.access").handlers[:] = [capture]
+    return capture.lines
 
 
 def test_one_json_line_per_request(new_app, access_lines):
