@@ -135,6 +135,9 @@ class Activity(db.Model):
         CheckConstraint("status IN ('open', 'cancelled')", name="status"),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
         Index("ix_activity_starts", "starts_at"),
+        # "Coming up" lists (status open, not yet ended): the filter is a range
+        # of this index, so past activities are never read, however many.
+        Index("ix_activity_status_ends", "status", "ends_at", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

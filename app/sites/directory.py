@@ -130,7 +130,9 @@ def place_choices(filters: DirectoryFilters):
     community outside the chosen street) dropped, so the list never filters by
     a place the visitor cannot see selected.
     """
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
+    # Plain (id, name) rows: a big city lists hundreds of districts, and full
+    # model objects would cost more than the rest of the page.
+    districts = db.session.execute(select(District.id, District.name).order_by(District.name)).all()
     if not any(d.id == filters.district for d in districts):
         filters = replace(filters, district=None)
     streets = (

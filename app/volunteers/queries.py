@@ -1,5 +1,7 @@
 """Read-side look-ups for the volunteering pages (a few queries each, any size)."""
 
+import math
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -61,21 +63,37 @@ def memberships_of(team_id: int) -> list[Membership]:
 
 
 def upcoming_activities(*, team_id=None, site_id=None, project_id=None, limit=None, page=None):
+    """Open activities that have not ended, soonest first: a list, or a page with a total.
+
+    The order and the page are found on activity ids alone (a range of
+    ix_activity_status_ends, whatever the number of past activities); only the
+    rows shown are joined to their site and project.
+    """
+    coming = select(Activity.id).where(Activity.status == "open", Activity.ends_at > clock.now())
+    if team_id:
+        coming = coming.where(Activity.team_id == team_id)
+    if site_id:
+        coming = coming.where(Activity.site_id == site_id)
+    if project_id:
+        coming = coming.where(Activity.project_id == project_id)
+    order = (Activity.starts_at, Activity.id)
+    if page is None:
+        return _activities_with_ids(coming.order_by(*order).limit(limit or 50))
+    total = db.session.scalar(select(func.count()).select_from(coming.subquery()))
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(page, 1), pages)
+    ids = coming.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    return _activities_with_ids(ids), total, page, pages
+
+
+def _activities_with_ids(ids) -> list[Activity]:
     query = (
         select(Activity)
-        .where(Activity.status == "open", Activity.ends_at > clock.now())
+        .where(Activity.id.in_(ids.scalar_subquery()))
         .options(joinedload(Activity.site), joinedload(Activity.project))
         .order_by(Activity.starts_at, Activity.id)
     )
-    if team_id:
-        query = query.where(Activity.team_id == team_id)
-    if site_id:
-        query = query.where(Activity.site_id == site_id)
-    if project_id:
-        query = query.where(Activity.project_id == project_id)
-    if page is not None:
-        return paged(query, page)
-    return list(db.session.scalars(query.limit(limit or 50)))
+    return list(db.session.scalars(query))
 
 
 def projects_page(category: str, community: int | None, status: str, page: int):
