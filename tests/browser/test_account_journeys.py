@@ -253,7 +253,7 @@ def test_sixth_wrong_password_is_throttled(request, fixture, new_page):
 
 
 def _staff_site_links(page):
-    return page.locator("main .manage-list .card-title a")
+    return page.locator("main .site-cards .card-title a")
 
 
 def test_station_staff_closes_and_reopens_their_one_station(station_staff):
@@ -309,7 +309,7 @@ def test_center_staff_sees_the_center_and_all_its_stations(center_staff):
         page.goto("/staff/")
         listed = sorted(t.strip() for t in _staff_site_links(page).all_inner_texts())
         assert listed, "the center manager has sites"
-        center = page.locator("main .manage-list li").filter(has_text="党群服务中心 ·").first
+        center = page.locator("main .site-cards > li").filter(has_text="党群服务中心 ·").first
         center.locator(".card-title a").click()
         page.wait_for_url(re.compile(r"/staff/sites/\d+$"))
         center_id = page.url.rsplit("/", 1)[1]
@@ -421,7 +421,7 @@ def test_staff_pages_pass_axe(center_staff, path, elder):
     with opened(center_staff, elder=elder) as page:
         if "<center>" in path:
             page.goto("/staff/")
-            center = page.locator("main .manage-list li").filter(has_text="党群服务中心 ·").first
+            center = page.locator("main .site-cards > li").filter(has_text="党群服务中心 ·").first
             path = center.locator(".card-title a").get_attribute("href")
         assert page.goto(path).status == 200
         _axe(page, "staff-site" if "sites" in path else "staff-home", elder)
