@@ -63,6 +63,7 @@ def test_register_logs_in_and_hashes_the_password(client):
     assert user.password_hash.startswith("scrypt:") and "a-long-secret" not in user.password_hash
     me = client.get("/me")
     assert me.status_code == 200 and "王 阿姨" in me.text and "13800138000" in me.text
+    assert '<span class="badge badge-role">居民</span>' in me.text and "Term(" not in me.text
 
 
 def test_register_page(client):
