@@ -6,6 +6,8 @@ database enforces both, so two admins racing cannot break them. Every change
 is audited. A part of the tree that still holds something cannot be deleted.
 """
 
+from contextlib import contextmanager
+
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -42,9 +44,12 @@ def _name(value: str) -> str:
     return " ".join((value or "").split())
 
 
-def _commit(field: str, message: str) -> None:
-    """Commit; a uniqueness race lost to another admin becomes the usual message."""
+@contextmanager
+def _unique(field: str, message: str):
+    """Flush and commit inside; a uniqueness race lost to another admin (caught by
+    the database at the flush or the commit) becomes the usual message."""
     try:
+        yield
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -72,11 +77,11 @@ def save_district(district_id: int | None, name: str, *, by) -> District:
         raise LookupError(district_id)
     before = {"name": district.name} if district_id else None
     district.name = name
-    db.session.add(district)
-    db.session.flush()
-    audit.record("district.saved", "district", district.id, actor=by, summary=name,
-                 before=before, after={"name": name})  # fmt: skip
-    _commit("name", message)
+    with _unique("name", message):
+        db.session.add(district)
+        db.session.flush()
+        audit.record("district.saved", "district", district.id, actor=by, summary=name,
+                     before=before, after={"name": name})  # fmt: skip
     return district
 
 
@@ -93,11 +98,11 @@ def save_street(street_id: int | None, district_id: int, name: str, *, by) -> St
         raise LookupError(street_id)
     before = {"name": street.name} if street_id else None
     street.name = name
-    db.session.add(street)
-    db.session.flush()
-    audit.record("street.saved", "street", street.id, actor=by, summary=name,
-                 before=before, after={"name": name})  # fmt: skip
-    _commit("name", message)
+    with _unique("name", message):
+        db.session.add(street)
+        db.session.flush()
+        audit.record("street.saved", "street", street.id, actor=by, summary=name,
+                     before=before, after={"name": name})  # fmt: skip
     return street
 
 
@@ -121,11 +126,11 @@ def save_community(
         raise LookupError(community_id)
     before = {"name": community.name, "klass": community.klass} if community_id else None
     community.name, community.klass = name, klass
-    db.session.add(community)
-    db.session.flush()
-    audit.record("community.saved", "community", community.id, actor=by, summary=name,
-                 before=before, after={"name": name, "klass": klass})  # fmt: skip
-    _commit("name", message)
+    with _unique("name", message):
+        db.session.add(community)
+        db.session.flush()
+        audit.record("community.saved", "community", community.id, actor=by, summary=name,
+                     before=before, after={"name": name, "klass": klass})  # fmt: skip
     return community
 
 
@@ -193,11 +198,12 @@ def create_site(community_id: int, values: dict, *, by) -> Site:
         **{**values, "station_type": values["station_type"] if station else None},
     )
     refresh_search_text(site)
-    db.session.add(site)
-    db.session.flush()
-    audit.record("site.created", "site", site.id, site_id=site.id, actor=by, summary=site.name,
-                 after={k: str(v) for k, v in values.items()})  # fmt: skip
-    _commit("kind", _("This community already has a center."))
+    # A second center or a reused code, saved by another admin a moment ago.
+    with _unique("kind", _("This community already has a center, or another site has this code.")):
+        db.session.add(site)
+        db.session.flush()
+        audit.record("site.created", "site", site.id, site_id=site.id, actor=by,
+                     summary=site.name, after={k: str(v) for k, v in values.items()})  # fmt: skip
     return site
 
 
