@@ -46,7 +46,7 @@ class NewSiteForm(SiteBasicForm):
 
     version = None
     code = StringField(
-        _l("Code"),
+        _l("Site code"),
         description=_l("A stable code from your records, e.g. PD-HM-001. Imports match on it."),
         validators=[
             InputRequired(message=_l("Enter the site's code.")),
