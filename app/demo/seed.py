@@ -778,6 +778,12 @@ def seed(scale: int = 1, if_empty: bool = False) -> str:
     except BaseException:
         db.session.rollback()
         raise
+    if db.engine.dialect.name == "postgresql":
+        # Statistics for the planner now, not when autovacuum gets round to it:
+        # with none, PostgreSQL plans the first queries for empty tables and
+        # some pages take seconds on a large city.
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
     centers = sum(1 for s in ctx.sites if s.kind == "center")
     return (
         f"Demo city loaded ×{scale}: {ctx.count(District)} districts, {ctx.count(Street)} "
