@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..extensions import db
@@ -162,29 +162,35 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def open_now_clause(moment: datetime):
+def open_now_clause(moment: datetime, *, per_site: bool = False):
     """SQL for "open at ``moment``": the same rule as hours.open_state.
 
     Used for filtering; it does not look at runs from the previous day because
     intervals that cross midnight are stored as two, one on each day.
+
+    ``per_site`` asks for checks the database runs site by site through the
+    site_id indexes, for queries that stop after a few sites (LIMIT): plain
+    EXISTS under OR is planned by PostgreSQL as a set of every site open now,
+    built in full whatever the limit, which grows with the city.
     """
     from ..clock import LOCAL_TZ
 
     local = moment.astimezone(LOCAL_TZ)
     day, minute = local.date(), local.hour * 60 + local.minute
-    closed_today = exists().where(
+    check = _probe if per_site else _exists
+    closed_today = check(
         SpecialDay.site_id == Site.id,
         SpecialDay.kind.in_(CLOSING_DAY_KINDS),
         SpecialDay.starts_on <= day,
         SpecialDay.ends_on >= day,
     )
-    weekly_open = exists().where(
+    weekly_open = check(
         OpeningInterval.site_id == Site.id,
         OpeningInterval.weekday == day.weekday(),
         OpeningInterval.opens_min <= minute,
         OpeningInterval.closes_min > minute,
     )
-    extended_open = exists().where(
+    extended_open = check(
         SpecialDay.site_id == Site.id,
         SpecialDay.kind == "extended",
         SpecialDay.starts_on <= day,
@@ -193,6 +199,15 @@ def open_now_clause(moment: datetime):
         SpecialDay.closes_min > minute,
     )
     return and_(Site.status == "open", ~closed_today, or_(weekly_open, extended_open))
+
+
+def _exists(*conditions):
+    return exists().where(*conditions)
+
+
+def _probe(*conditions):
+    """EXISTS as a correlated scalar subquery (LIMIT 1), which is never hashed."""
+    return select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
 
 
 def _filtered(filters: DirectoryFilters, moment: datetime):
@@ -325,7 +340,7 @@ def community_center_location(community_id: int) -> tuple[float, float] | None:
 def open_now_sample(moment: datetime, limit: int = 6) -> list[Site]:
     """A few sites open right now, for the home page."""
     query = with_listing_details(
-        select(Site).where(open_now_clause(moment)).order_by(Site.id).limit(limit)
+        select(Site).where(open_now_clause(moment, per_site=True)).order_by(Site.id).limit(limit)
     )
     return list(db.session.scalars(query))
 
