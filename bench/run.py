@@ -420,13 +420,15 @@ def endpoints_for(app) -> list[Endpoint]:
     ]  # fmt: skip
 
 
-def count_queries(app, endpoints: list[Endpoint]) -> dict:
-    """SQL statements per request, in-process (a warm-up request first)."""
+def count_queries(app, endpoints: list[Endpoint], repeat: int) -> tuple[dict, dict]:
+    """SQL statements per request, in-process (a warm-up request first), and the app's
+    CPU milliseconds per GET over ``repeat`` requests: a figure other work on the
+    machine barely moves, unlike latency under load."""
     from sqlalchemy import event
 
     from app.extensions import db
 
-    counts = {}
+    counts, cpu_ms = {}, {}
     with app.app_context():
         engine = db.engine
     visitor, resident = app.test_client(), app.test_client()
@@ -458,9 +460,14 @@ def count_queries(app, endpoints: list[Endpoint]) -> dict:
         if response.status_code >= 500:
             raise RuntimeError(f"{endpoint.name} answered {response.status_code} in-process")
         counts[endpoint.name] = len(statements)
+        if endpoint.method == "GET":
+            started = time.process_time()
+            for _ in range(repeat):
+                call()
+            cpu_ms[endpoint.name] = (time.process_time() - started) / repeat * 1000
     with app.app_context():
         db.engine.dispose()
-    return counts
+    return counts, cpu_ms
 
 
 # One database at one scale ------------------------------------------------------
@@ -478,12 +485,12 @@ def bench_city(kind, scale, workdir, duration, connections, full, log) -> dict:
         endpoints = endpoints_for(app)
         if not full:
             endpoints = [e for e in endpoints if e.key_page or e.name == "ceiling"]
-        queries = count_queries(app, endpoints)
+        queries, cpu_ms = count_queries(app, endpoints, repeat=20 if duration >= 5 else 3)
         log(f"{kind} ×{scale}: {rows} seeded in {seed_s:.0f} s; queries {queries}")
         result = {"kind": kind, "scale": scale, "rows": rows, "seed_s": seed_s,
                   "seed_output": seeded, "queries": queries, "load": {}, "sizes": {},
                   "weight": {}, "endpoints": {e.name: e.path for e in endpoints},
-                  "keys": [e.name for e in endpoints if e.key_page]}  # fmt: skip
+                  "keys": [e.name for e in endpoints if e.key_page], "cpu_ms": cpu_ms}  # fmt: skip
         with serve(url, workdir / f"gunicorn-{kind}-{scale}.log") as (base_url, settings):
             result["server"] = settings
             cookie, token = log_in(base_url, endpoints[0].path)
@@ -615,6 +622,10 @@ def _misses(items: dict) -> str:
     return ("; missed by " + ", ".join(f"{n} {v}" for n, v in items.items())) if items else ""
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def _statuses(load: Load) -> str:
     return " ".join(f"{code}×{n:,}" for code, n in load.statuses.items())
 
@@ -625,15 +636,18 @@ def render_results(results, info, args, verdicts) -> str:
         GENERATED_SECTION + " (`make bench`)",
         "",
         f"Date: {info['date']}. Machine: {info['cores']} cores ({info['cpu']}), "
-        f"{info['ram']} RAM; Python {info['python']}, {info['wrk']}. Load average when the "
-        f"run started: {' / '.join(f'{x:.2f}' for x in info['load'])}."
+        f"{info['ram']} RAM; Python {info['python']}, {info['wrk']}. Load average (1 / 5 / "
+        f"15 min) when the run started: {' / '.join(f'{x:.2f}' for x in info['load'])}; "
+        f"when it ended: {' / '.join(f'{x:.2f}' for x in info['load_end'])}."
         + (f" {args.note}" if args.note else ""),
         "",
         f"Each endpoint: wrk with {args.connections} connections for {args.duration:.0f} s, "
         f"against gunicorn ({results[0].get('server', '')}) on the same machine, wrk and "
         "the database sharing its cores. The ceiling is `/bench/ceiling` (registered only "
         "with `DOORSTEP_BENCH=1`): the same workers answering a short string. Queries are "
-        "counted in-process with the Flask test client (one warm-up request first). "
+        "counted in-process with the Flask test client (one warm-up request first); "
+        "*app CPU* is the CPU time of that process per GET (the app, and SQLite in it; not "
+        "the PostgreSQL server), a figure other work on the machine barely moves. "
         "Sizes: the body without `Accept-Encoding`, and with `Accept-Encoding: gzip`"
         + (
             "."
@@ -668,9 +682,9 @@ def render_results(results, info, args, verdicts) -> str:
         lines += [
             f"### {r['kind']}, {r['scale']}×",
             "",
-            "| endpoint | path | req/s | p50 ms | p95 ms | of ceiling | queries | bytes | "
-            "gzip bytes | statuses |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| endpoint | path | req/s | p50 ms | p95 ms | of ceiling | queries | app CPU ms | "
+            "bytes | gzip bytes | statuses |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, load in r["load"].items():
             size = r["sizes"].get(name)
@@ -678,7 +692,8 @@ def render_results(results, info, args, verdicts) -> str:
             lines.append(
                 f"| {name} | `{path}` | {_n(load.rps)} | {load.p50_ms:.1f} | {load.p95_ms:.1f} | "
                 f"{load.rps / ceiling:.0%} | {r['queries'].get(name, '—')} | "
-                f"{_n(size['bytes']) if size else '—'} | {_n(size['gzip']) if size else '—'} | "
+                f"{_ms(r['cpu_ms'].get(name))} | {_n(size['bytes']) if size else '—'} | "
+                f"{_n(size['gzip']) if size else '—'} | "
                 f"{_statuses(load)} |"
             )
         lines.append("")
@@ -698,10 +713,15 @@ def render_results(results, info, args, verdicts) -> str:
         for name in big["load"]:
             if name in big["keys"]:
                 a, b = tiny["load"][name].p50_ms, big["load"][name].p50_ms
-                growth.append(f"| {kind} | {name} | {a:.1f} | {b:.1f} | {b / a:.2f}× |")
+                x, y = tiny["cpu_ms"][name], big["cpu_ms"][name]
+                growth.append(
+                    f"| {kind} | {name} | {a:.1f} | {b:.1f} | {b / a:.2f}× | "
+                    f"{x:.1f} | {y:.1f} | {y / x:.2f}× |"
+                )
     lines += [f"### Growth, {small}× → {large}×", "",
-              f"| database | page | p50 ms at {small}× | p50 ms at {large}× | ratio |",
-              "|---|---|---|---|---|", *growth, ""]  # fmt: skip
+              f"| database | page | p50 ms at {small}× | p50 ms at {large}× | p50 ratio | "
+              f"app CPU ms at {small}× | at {large}× | CPU ratio |",
+              "|---|---|---|---|---|---|---|---|", *growth, ""]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -762,6 +782,7 @@ def main(argv=None) -> int:
                     failures += [f"{kind} ×{scale} {name}: {x}" for x in load.failures]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    info["load_end"] = os.getloadavg()
     verdicts = evaluate(results, args.small_scale, args.large_scale)
     markdown = render_results(results, info, args, verdicts)
     if args.output == REPORT:
