@@ -52,4 +52,5 @@ def init_app(app: Flask) -> None:
         signup_statuses=vocab.SIGNUP_STATUSES,
         points_kinds=vocab.POINTS_KINDS,
         redemption_statuses=vocab.REDEMPTION_STATUSES,
+        audit_actions=vocab.AUDIT_ACTIONS,
     )

@@ -343,6 +343,7 @@ def test_audit_log_filters(client, auth, network):
     everything = client.get("/admin/audit")
     assert everything.status_code == 200 and "共 2 条记录" in everything.text
     assert "停电" in everything.text and "消杀" in everything.text
+    assert "<strong>开放或暂停服务</strong>" in everything.text  # the action, in words
     by_site = client.get("/admin/audit", query_string={"site": network["station"].id})
     assert "共 1 条记录" in by_site.text and "停电" in by_site.text
     by_user = client.get("/admin/audit", query_string={"user": network["admin"].id})
