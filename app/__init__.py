@@ -59,12 +59,14 @@ def create_app(config: type | dict | None = None) -> Flask:
 
             configure_sqlite(db.engine)
 
-    from . import access_log, htmx, security, static_files, templating
+    from . import access_log, htmx, page_cache, security, static_files, templating
 
     htmx.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     static_files.init_app(app)
+    page_cache.init_app(app)
+    page_cache.listen()
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp

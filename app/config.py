@@ -114,6 +114,9 @@ class Config:
     LOGIN_LIMITS_PER_MOBILE = "5/minute;20/hour"
     LOGIN_LIMITS_PER_ADDRESS = "5/minute;20/hour"
     MAX_QUERY_LENGTH = 100
+    # Public pages for visitors not logged in (app/page_cache.py); 0 turns it off.
+    PAGE_CACHE_SECONDS = 30
+    PAGE_CACHE_SIZE = 512
     PREFERENCE_COOKIE_DAYS = 365
     # Behind HTTPS: Secure cookies with __Host- names (env SECURE_COOKIES=1).
     SECURE_COOKIES = False
@@ -137,6 +140,8 @@ class Config:
             app.config["SECRET_KEY"] = _secret_key(app.instance_path)
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+        if os.environ.get("PAGE_CACHE_SECONDS", "").isdigit():
+            app.config["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
         # Throttle limits can be tuned per deployment, e.g. a center whose
         # residents all share one address behind its Wi-Fi.
         for name in ("LOGIN_LIMITS_PER_MOBILE", "LOGIN_LIMITS_PER_ADDRESS"):
@@ -195,3 +200,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
     # Most tests log in many times; the throttle tests turn it back on.
     RATELIMIT_ENABLED = False
+    # Tests move the clock between requests; the page cache tests turn it on.
+    PAGE_CACHE_SECONDS = 0

@@ -351,7 +351,7 @@ def test_csrf_is_required_for_every_post(csrf_app):
 def test_csrf_token_in_htmx_header_is_accepted(csrf_app):
     client = csrf_app.test_client()
     page = client.get("/register")
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', page.text).group(1)
+    token = re.search(r'id="csrf-token" value="([^"]+)"', page.text).group(1)
     response = client.post(
         "/register",
         data={"mobile": "13812345678", "display_name": "x", "password": "a-long-secret"},

@@ -436,7 +436,7 @@ def _decode(response) -> bytes:
 
 def _without_tokens(body: bytes) -> bytes:
     """The page without its CSRF tokens, which carry the second they were made."""
-    return re.sub(rb'(csrf_token" value="|"X-CSRFToken": ")[^"]+', rb"\1", body)
+    return re.sub(rb'(csrf_token" value="|id="csrf-token" value=")[^"]+', rb"\1", body)
 
 
 def _vary(response) -> set[str]:

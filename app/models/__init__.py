@@ -2,6 +2,7 @@
 
 from .accounts import AuditEntry, StaffScope, User, VolunteerProfile
 from .bookings import Booking, BookingRule, Slot, SlotRule
+from .cache import ContentGeneration
 from .geo import Community, District, Street
 from .sites import Notice, OpeningInterval, Service, Site, SiteFacility, SpecialDay
 from .volunteers import (
@@ -28,6 +29,7 @@ __all__ = [
     "Team",
     "Booking",
     "BookingRule",
+    "ContentGeneration",
     "Slot",
     "SlotRule",
     "AuditEntry",

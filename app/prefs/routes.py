@@ -1,8 +1,23 @@
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, redirect, request
 
 from ..i18n import ELDER_COOKIE, LANGUAGE_COOKIE
 from ..urls import safe_next
 from . import bp
+
+
+@bp.before_request
+def same_origin():
+    """Refuse a switch posted from another site.
+
+    Browsers name the page a form was posted from in ``Origin`` (or, failing
+    that, ``Referer``); a switch from elsewhere gets 400 and sets nothing.
+    """
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    parts = urlsplit(source)
+    if f"{parts.scheme}://{parts.netloc}" != request.host_url.rstrip("/"):
+        abort(400)
 
 
 def _remember(name: str, value: str):

@@ -8,6 +8,7 @@ from ..bookings.service import satisfaction
 from ..extensions import db
 from ..htmx import render
 from ..models import Notice, Service
+from ..page_cache import cached_page
 from ..sites import hours
 from ..sites.directory import (
     DirectoryFilters,
@@ -23,6 +24,7 @@ from . import bp
 
 
 @bp.get("/")
+@cached_page
 def home():
     """Start here: search, the service categories, and stations open right now."""
     return render(
@@ -34,6 +36,7 @@ def home():
 
 
 @bp.get("/sites")
+@cached_page
 def sites():
     """All centers and stations, searched and filtered; the URL holds the filters.
 
@@ -63,6 +66,7 @@ def sites():
 
 
 @bp.get("/sites/<int:site_id>")
+@cached_page
 def site_detail(site_id: int):
     """One site: is it open, its hours, services, facilities, notices and 1+N network."""
     unit = load_network(site_id)

@@ -9,6 +9,7 @@ from .. import clock
 from ..extensions import db
 from ..htmx import render, wants_fragment
 from ..models import MallItem, Membership, ProjectComment, Signup, Site
+from ..page_cache import cached_page
 from ..permissions import site_scope_required
 from ..templating import hours as hours_text
 from ..urls import positive_int, query_args
@@ -252,6 +253,7 @@ def advance(project_id: int):
 
 
 @bp.get("/activities")
+@cached_page
 def activities():
     """Activities that need hands, soonest first."""
     items, total, page, pages = queries.upcoming_activities(page=_page())

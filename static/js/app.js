@@ -39,6 +39,13 @@
     });
   }
 
+  // The CSRF token of the page on screen goes with every htmx request (a
+  // boosted swap replaces the body's content, and the token with it).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = document.getElementById("csrf-token");
+    if (token) { event.detail.headers["X-CSRFToken"] = token.value; }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   // Pages swapped in by htmx (boosted links) need the same set-up.
   document.addEventListener("htmx:load", function (event) { init(event.target); });

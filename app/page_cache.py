@@ -1,0 +1,162 @@
+"""A short-lived cache of public pages for visitors who are not logged in.
+
+Most requests are residents reading the directory, the site pages and the
+activity list without an account. Rendering those pages costs milliseconds of
+templates and ORM work; serving a copy costs a small fraction of that.
+
+Rules, so that the cache never shows a wrong page:
+
+- Only GET requests without a session or remember cookie are served from it
+  (a logged-in user, or anyone with flashed messages, sees a fresh page), and
+  only views marked ``@cached_page``.
+- The key is the full URL, the htmx headers that choose a fragment, and the
+  language and elder-mode cookies: everything such a page depends on.
+- Every copy also carries the *content generation*, a number in the database
+  that every commit touching public content moves on (see ``PUBLIC_MODELS``).
+  A change made on any app host therefore retires every copy on every host,
+  and residents see it on their next request.
+- A copy lives ``PAGE_CACHE_SECONDS`` (default 30), which bounds how late
+  "open now" can be when the clock, not an edit, changes the answer.
+- Pages rendered for the cache carry no CSRF token and set no cookie
+  (``g.cacheable``); only the preference switches post from them, and those
+  check the request's origin instead (app/prefs).
+
+Each worker process keeps its own copies (``PAGE_CACHE_SIZE`` pages at most).
+"""
+
+import threading
+from functools import wraps
+
+from cachetools import TTLCache
+from flask import current_app, g, request
+from sqlalchemy import event, select, update
+
+from .extensions import db
+from .i18n import ELDER_COOKIE, LANGUAGE_COOKIE
+
+HEADER = "X-Page-Cache"
+_FRAGMENT_HEADERS = ("HX-Request", "HX-Target", "HX-Boosted", "HX-History-Restore-Request")
+
+
+def _public_models() -> tuple[type, ...]:
+    """What public pages show; a commit that touches one of these moves the generation on."""
+    from . import models as m
+
+    return (m.Activity, m.Community, m.District, m.Notice, m.OpeningInterval, m.Project,
+            m.Service, m.Site, m.SiteFacility, m.SpecialDay, m.Street, m.Team)  # fmt: skip
+
+
+class PageCache:
+    def __init__(self, seconds: int, size: int):
+        self.pages = TTLCache(maxsize=size, ttl=seconds)
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            return self.pages.get(key)
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.pages[key] = value
+
+
+def init_app(app) -> None:
+    seconds = app.config.get("PAGE_CACHE_SECONDS", 30)
+    if seconds:
+        app.extensions["page_cache"] = PageCache(seconds, app.config.get("PAGE_CACHE_SIZE", 512))
+
+
+def generation() -> int | None:
+    """The current content generation (None if its row is missing: then nothing is cached)."""
+    from .models import ContentGeneration
+
+    return db.session.scalar(select(ContentGeneration.value).where(ContentGeneration.id == 1))
+
+
+def _anonymous() -> bool:
+    config = current_app.config
+    cookies = request.cookies
+    return (
+        config["SESSION_COOKIE_NAME"] not in cookies
+        and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in cookies
+    )
+
+
+def _key():
+    number = generation()
+    if number is None:
+        return None
+    return (
+        request.full_path,
+        tuple(request.headers.get(h, "") for h in _FRAGMENT_HEADERS),
+        request.cookies.get(LANGUAGE_COOKIE, ""),
+        request.cookies.get(ELDER_COOKIE, ""),
+        number,
+    )
+
+
+def cached_page(view):
+    """Serve the view's page from the cache to visitors who are not logged in."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        cache = current_app.extensions.get("page_cache")
+        if cache is None or request.method != "GET" or not _anonymous():
+            return view(*args, **kwargs)
+        key = _key()
+        if key is None:
+            return view(*args, **kwargs)
+        hit = cache.get(key)
+        if hit is not None:
+            body, status, headers = hit
+            response = current_app.response_class(body, status=status, headers=headers)
+            response.headers[HEADER] = "hit"
+            return response
+        g.cacheable = True
+        response = current_app.make_response(view(*args, **kwargs))
+        storable = (
+            response.status_code == 200
+            and not response.direct_passthrough
+            and "Set-Cookie" not in response.headers
+        )
+        if storable:
+            cache.put(key, (response.get_data(), response.status_code, list(response.headers)))
+        response.headers[HEADER] = "miss"
+        return response
+
+    return wrapped
+
+
+# Moving the generation on ------------------------------------------------------------
+
+
+def _note_public_changes(session, flush_context) -> None:
+    models = _public_models()
+    if any(isinstance(obj, models) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["public_changed"] = True
+
+
+def _bump_after_commit(session) -> None:
+    if session.info.pop("public_changed", False):
+        from .models import ContentGeneration
+
+        # Its own short transaction, after the change is visible to readers:
+        # a page rendered before this moment is keyed by the old number.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(ContentGeneration)
+                .where(ContentGeneration.id == 1)
+                .values(value=ContentGeneration.value + 1)
+            )
+
+
+def _forget(session, previous_transaction) -> None:
+    session.info.pop("public_changed", None)
+
+
+def listen() -> None:
+    """Hook the session once for the whole process (every app shares ``db.session``)."""
+    if not event.contains(db.session, "after_flush", _note_public_changes):
+        event.listen(db.session, "after_flush", _note_public_changes)
+        event.listen(db.session, "after_commit", _bump_after_commit)
+        event.listen(db.session, "after_soft_rollback", _forget)

@@ -1,0 +1,127 @@
+"""The page cache for visitors who are not logged in: what it serves, what it
+never serves, and that a change anywhere retires every copy at once."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Booking, ContentGeneration, Site
+from app.page_cache import HEADER, PageCache
+
+from . import factories as f
+
+
+@pytest.fixture
+def cached(app):
+    """The test app with the page cache on, and a site to look at."""
+    app.extensions["page_cache"] = PageCache(seconds=30, size=64)
+    site = f.site(name="东方社区党群服务中心")
+    db.session.commit()
+    return site
+
+
+def generation() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(ContentGeneration.value))
+
+
+@pytest.mark.parametrize("path", ["/", "/sites", "/sites?q=东方", "/sites/{id}", "/activities"])
+def test_second_anonymous_visit_is_served_from_the_cache(app, client, cached, path):
+    url = path.format(id=cached.id)
+    first = client.get(url)
+    second = client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert (first.headers[HEADER], second.headers[HEADER]) == ("miss", "hit")
+    assert first.data == second.data
+    # Cached pages carry no CSRF token and set no cookie.
+    assert "csrf" not in first.text and "Set-Cookie" not in first.headers
+    assert "Set-Cookie" not in second.headers
+
+
+def test_a_staff_change_retires_every_copy_at_once(app, client, cached, auth):
+    url = f"/sites/{cached.id}"
+    assert client.get(url).headers[HEADER] == "miss"
+    assert client.get(url).headers[HEADER] == "hit"
+    before = generation()
+
+    staff_client = app.test_client()
+    staff = f.user("站长", staff_of=(db.session.get(Site, cached.id),))
+    db.session.commit()
+    staff_client.post("/login", data={"mobile": staff.mobile, "password": f.PASSWORD})
+    response = staff_client.post(
+        f"/staff/sites/{cached.id}/close", data={f"site{cached.id}-reason": "水管维修"}
+    )
+    assert response.status_code == 303
+    assert generation() == before + 1
+
+    page = client.get(url)
+    assert page.headers[HEADER] == "miss" and "水管维修" in page.text
+    assert client.get("/sites").headers[HEADER] == "miss"  # the list too
+
+
+def test_changes_made_in_code_also_move_the_generation(app, client, cached):
+    client.get("/")
+    before = generation()
+    f.notice(db.session.get(Site, cached.id), "新公告", clock.today())
+    db.session.commit()
+    assert generation() == before + 1
+    assert client.get("/").headers[HEADER] == "miss"
+
+
+def test_bookings_leave_the_generation_alone(app, cached):
+    service = f.bookable_service(db.session.get(Site, cached.id))
+    slot = f.slot(service, clock.now() + timedelta(days=1))
+    db.session.commit()
+    before = generation()
+    resident = f.user("居民")
+    db.session.add(Booking(slot_id=slot.id, user_id=resident.id, status="booked", code="90000001"))
+    slot.taken += 1
+    db.session.commit()
+    assert generation() == before
+
+
+def test_logged_in_visitors_always_get_a_fresh_page(app, client, cached, auth):
+    auth.login(f.user("居民", mobile="13812340000"))
+    db.session.commit()
+    first, second = client.get("/"), client.get("/")
+    assert HEADER not in first.headers and HEADER not in second.headers
+    assert 'id="csrf-token"' in second.text
+
+
+def test_any_session_cookie_bypasses_the_cache(app, client, cached):
+    client.get("/login")  # the login form starts a session (its CSRF token)
+    assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
+    assert HEADER not in client.get("/").headers
+
+
+def test_fragments_languages_and_elder_mode_are_kept_apart(app, client, cached):
+    whole = client.get("/sites?q=东方")
+    fragment = client.get("/sites?q=东方", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert fragment.headers[HEADER] == "miss" and "<html" not in fragment.text
+    assert "<html" in whole.text
+    client.set_cookie("lang", "en")
+    english = client.get("/sites?q=东方")
+    assert english.headers[HEADER] == "miss" and '<html lang="en"' in english.text
+    client.set_cookie("elder", "1")
+    elder = client.get("/sites?q=东方")
+    assert elder.headers[HEADER] == "miss" and 'class="elder"' in elder.text
+
+
+def test_not_found_is_not_kept(app, client, cached):
+    assert client.get("/sites/999999").status_code == 404
+    response = client.get("/sites/999999")
+    assert response.status_code == 404 and response.headers.get(HEADER) != "hit"
+
+
+def test_copies_expire():
+    ticks = [0.0]
+    cache = PageCache(seconds=30, size=4)
+    cache.pages = type(cache.pages)(maxsize=4, ttl=30, timer=lambda: ticks[0])
+    cache.put("k", "page")
+    ticks[0] = 29.0
+    assert cache.get("k") == "page"
+    ticks[0] = 31.0
+    assert cache.get("k") is None
