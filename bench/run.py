@@ -358,6 +358,8 @@ def measurement_app(db_url: str):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "BENCH_CEILING": True,
+            # Queries and CPU of rendering the page, not of serving a cached copy.
+            "PAGE_CACHE_SECONDS": 0,
         }
     )
 
@@ -644,10 +646,13 @@ def render_results(results, info, args, verdicts) -> str:
         f"Each endpoint: wrk with {args.connections} connections for {args.duration:.0f} s, "
         f"against gunicorn ({results[0].get('server', '')}) on the same machine, wrk and "
         "the database sharing its cores. The ceiling is `/bench/ceiling` (registered only "
-        "with `DOORSTEP_BENCH=1`): the same workers answering a short string. Queries are "
-        "counted in-process with the Flask test client (one warm-up request first); "
-        "*app CPU* is the CPU time of that process per GET (the app, and SQLite in it; not "
-        "the PostgreSQL server), a figure other work on the machine barely moves. "
+        "with `DOORSTEP_BENCH=1`): the same workers answering a short string. wrk sends no "
+        "cookie, like a resident who is not logged in, so the public pages come from the "
+        "page cache (app/page_cache.py) after the first request in each worker. Queries are "
+        "counted in-process with the Flask test client and the page cache off (one warm-up "
+        "request first): what rendering the page costs. *app CPU* is the CPU time of that "
+        "process per GET, rendering included (the app, and SQLite in it; not the PostgreSQL "
+        "server), a figure other work on the machine barely moves. "
         "Sizes: the body without `Accept-Encoding`, and with `Accept-Encoding: gzip`"
         + (
             "."
