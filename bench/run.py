@@ -227,7 +227,7 @@ def fetch(base_url, path, *, method="GET", headers=None, body=None) -> Fetched:
         conn.close()
 
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_TOKEN = re.compile(r'(?:name="csrf_token"|id="csrf-token") value="([^"]+)"')
 
 
 def log_in(base_url: str, token_path: str) -> tuple[str, str]:

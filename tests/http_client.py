@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_TOKEN = re.compile(r'(?:name="csrf_token"|id="csrf-token") value="([^"]+)"')
 
 
 class Visitor:
