@@ -6,7 +6,8 @@ Everything an operator may change comes from the environment:
   ``127.0.0.1``) and ``PORT`` (default ``8000``);
 - ``WEB_CONCURRENCY``: worker processes (default 2 × CPU cores + 1);
 - ``GUNICORN_THREADS``: threads per worker (default 4);
-- ``GUNICORN_TIMEOUT``: seconds a request may take before its worker is replaced (default 30).
+- ``GUNICORN_TIMEOUT``: seconds a request may take before its worker is replaced (default 30);
+- ``GUNICORN_MAX_REQUESTS``: requests a worker serves before it is replaced (default 50,000).
 
 The app writes its own JSON access log (``doorstep.access``), so gunicorn's is off.
 """
@@ -31,8 +32,11 @@ graceful_timeout = 30
 # The reverse proxy keeps connections open to us; a little longer than one request.
 keepalive = 5
 # Replace each worker now and then, at different moments, so slow leaks stay bounded.
-max_requests = 2000
-max_requests_jitter = 200
+# A worker is replaced after this many requests (a guard against slow leaks). Each
+# replacement loads the app again and starts with an empty page cache, so under
+# load a low number shows up as latency spikes: keep it high.
+max_requests = _number("GUNICORN_MAX_REQUESTS", 50_000)
+max_requests_jitter = max_requests // 10
 
 accesslog = None
 errorlog = "-"

@@ -39,11 +39,16 @@ _FRAGMENT_HEADERS = ("HX-Request", "HX-Target", "HX-Boosted", "HX-History-Restor
 
 
 def _public_models() -> tuple[type, ...]:
-    """What public pages show; a commit that touches one of these moves the generation on."""
+    """What public pages show; a commit that touches one of these moves the generation on.
+
+    Slots are among them (a booking changes the places left that the service page
+    shows), so every booking retires the cached pages: correct at once, at the price
+    of re-rendering them after each booking.
+    """
     from . import models as m
 
     return (m.Activity, m.Community, m.District, m.Notice, m.OpeningInterval, m.Project,
-            m.Service, m.Site, m.SiteFacility, m.SpecialDay, m.Street, m.Team)  # fmt: skip
+            m.Service, m.Site, m.SiteFacility, m.SpecialDay, m.Slot, m.Street, m.Team)  # fmt: skip
 
 
 class PageCache:

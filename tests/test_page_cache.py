@@ -71,16 +71,22 @@ def test_changes_made_in_code_also_move_the_generation(app, client, cached):
     assert client.get("/").headers[HEADER] == "miss"
 
 
-def test_bookings_leave_the_generation_alone(app, cached):
+def test_a_booking_retires_the_service_page(app, client, cached):
+    """The service page shows the places left, so a booking moves the generation on."""
     service = f.bookable_service(db.session.get(Site, cached.id))
-    slot = f.slot(service, clock.now() + timedelta(days=1))
+    slot = f.slot(service, clock.now() + timedelta(days=1), capacity=5)
     db.session.commit()
+    url = f"/services/{service.id}"
+    assert client.get(url).headers[HEADER] == "miss"
+    assert client.get(url).headers[HEADER] == "hit"
     before = generation()
     resident = f.user("居民")
     db.session.add(Booking(slot_id=slot.id, user_id=resident.id, status="booked", code="90000001"))
-    slot.taken += 1
+    db.session.get(type(slot), slot.id).taken += 1
     db.session.commit()
-    assert generation() == before
+    assert generation() == before + 1
+    page = client.get(url)
+    assert page.headers[HEADER] == "miss" and "剩 4 个名额" in page.text
 
 
 def test_logged_in_visitors_always_get_a_fresh_page(app, client, cached, auth):

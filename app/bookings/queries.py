@@ -14,11 +14,12 @@ from .slots import local_at
 
 
 def service_with_site(service_id: int) -> Service | None:
+    """The service, its booking rule, and of its site only what the page names."""
     return db.session.scalar(
         select(Service)
         .where(Service.id == service_id)
         .options(
-            joinedload(Service.site).selectinload(Site.special_days),
+            joinedload(Service.site).load_only(Site.id, Site.name, Site.address),
             joinedload(Service.booking_rule),
         )
     )

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from .. import clock
 from ..htmx import render, wants_fragment
+from ..page_cache import cached_page
 from ..urls import positive_int
 from . import bp, queries, service
 from .calendar import booking_ics
@@ -57,6 +58,7 @@ def _service_page(service_id: int, requested_day: str | None, *, error=None, sta
 
 
 @bp.get("/services/<int:service_id>")
+@cached_page
 def service_page(service_id: int):
     """A service and its free times, day by day; a date chip loads that day's slots."""
     return _service_page(service_id, request.args.get("date"))
