@@ -117,6 +117,7 @@ class Config:
     # Public pages for visitors not logged in (app/page_cache.py); 0 turns it off.
     PAGE_CACHE_SECONDS = 30
     PAGE_CACHE_SIZE = 512
+    PAGE_CACHE_GENERATION_SECONDS = 1.0  # how often a worker asks whether anything changed
     PREFERENCE_COOKIE_DAYS = 365
     # Behind HTTPS: Secure cookies with __Host- names (env SECURE_COOKIES=1).
     SECURE_COOKIES = False

@@ -13,8 +13,9 @@ Rules, so that the cache never shows a wrong page:
   language and elder-mode cookies: everything such a page depends on.
 - Every copy also carries the *content generation*, a number in the database
   that every commit touching public content moves on (see ``PUBLIC_MODELS``).
-  A change made on any app host therefore retires every copy on every host,
-  and residents see it on their next request.
+  A change made on any app host therefore retires every copy on every host;
+  each worker reads the number at most once a second
+  (``PAGE_CACHE_GENERATION_SECONDS``), so residents see a change within a second.
 - A copy lives ``PAGE_CACHE_SECONDS`` (default 30), which bounds how late
   "open now" can be when the clock, not an edit, changes the answer.
 - Pages rendered for the cache carry no CSRF token and set no cookie
@@ -25,6 +26,7 @@ Each worker process keeps its own copies (``PAGE_CACHE_SIZE`` pages at most).
 """
 
 import threading
+import time
 from functools import wraps
 
 from cachetools import TTLCache
@@ -52,9 +54,22 @@ def _public_models() -> tuple[type, ...]:
 
 
 class PageCache:
-    def __init__(self, seconds: int, size: int):
+    def __init__(self, seconds: int, size: int, generation_seconds: float = 0.0):
         self.pages = TTLCache(maxsize=size, ttl=seconds)
         self.lock = threading.Lock()
+        # The generation read from the database, reused for ``generation_seconds``
+        # so that a cached page costs no query at all (0: read it every time).
+        self.generation_seconds = generation_seconds
+        self.known: tuple[float, int | None] | None = None
+
+    def generation(self) -> int | None:
+        if self.generation_seconds:
+            known = self.known
+            if known is not None and time.monotonic() - known[0] < self.generation_seconds:
+                return known[1]
+        number = generation()
+        self.known = (time.monotonic(), number)
+        return number
 
     def get(self, key):
         with self.lock:
@@ -68,7 +83,11 @@ class PageCache:
 def init_app(app) -> None:
     seconds = app.config.get("PAGE_CACHE_SECONDS", 30)
     if seconds:
-        app.extensions["page_cache"] = PageCache(seconds, app.config.get("PAGE_CACHE_SIZE", 512))
+        app.extensions["page_cache"] = PageCache(
+            seconds,
+            app.config.get("PAGE_CACHE_SIZE", 512),
+            app.config.get("PAGE_CACHE_GENERATION_SECONDS", 1.0),
+        )
 
 
 def generation() -> int | None:
@@ -87,8 +106,8 @@ def _anonymous() -> bool:
     )
 
 
-def _key():
-    number = generation()
+def _key(cache: PageCache):
+    number = cache.generation()
     if number is None:
         return None
     return (
@@ -108,7 +127,7 @@ def cached_page(view):
         cache = current_app.extensions.get("page_cache")
         if cache is None or request.method != "GET" or not _anonymous():
             return view(*args, **kwargs)
-        key = _key()
+        key = _key(cache)
         if key is None:
             return view(*args, **kwargs)
         hit = cache.get(key)

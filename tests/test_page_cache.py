@@ -131,3 +131,16 @@ def test_copies_expire():
     assert cache.get("k") == "page"
     ticks[0] = 31.0
     assert cache.get("k") is None
+
+
+def test_workers_ask_for_the_generation_at_most_once_per_interval(app, client, cached):
+    cache = PageCache(seconds=30, size=8, generation_seconds=60)
+    app.extensions["page_cache"] = cache
+    url = f"/sites/{cached.id}"
+    client.get(url)
+    f.notice(db.session.get(Site, cached.id), "新公告", clock.today())
+    db.session.commit()
+    assert client.get(url).headers[HEADER] == "hit"  # the worker has not asked yet
+    cache.known = (cache.known[0] - 61, cache.known[1])  # a minute later
+    page = client.get(url)
+    assert page.headers[HEADER] == "miss" and "新公告" in page.text
