@@ -28,7 +28,7 @@ from ..extensions import db
 from ..models import Community, District, OpeningInterval, Site, SiteFacility, Street
 from ..vocab import FACILITIES, SITE_KINDS, STATION_TYPES
 from .directory import refresh_search_text
-from .editing import CHINA_LAT, CHINA_LNG, _touch
+from .editing import CHINA_LAT, CHINA_LNG, PHONE_RE, _touch
 from .hours import format_minutes, parse_hhmm
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -72,7 +72,6 @@ EXAMPLE = {
     "facilities": "water;seats;charging",
     "hours": "1-5 08:30-12:00,13:30-17:00; 6 09:00-12:00",
 }
-PHONE_RE = re.compile(r"(0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}|1[3-9]\d[- ]?\d{4}[- ]?\d{4}|\d{3,5})")
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 _SPANS = re.compile(r"^(\d)(?:-(\d))?\s+(.+)$")
 # Full-width punctuation from Chinese input methods, read as the ASCII it means.

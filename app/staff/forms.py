@@ -1,5 +1,3 @@
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,12 +15,10 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG
+from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG, PHONE_RE
+from ..sites.hours import format_minutes
 from ..vocab import FACILITIES, SERVICE_CATEGORIES, SPECIAL_DAY_KINDS, WEEKDAYS
 from .booking_forms import TimeField
-
-# Landlines with an area code (021-5888 1234) or mainland mobiles.
-PHONE_RE = re.compile(r"(0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}|1[3-9]\d[- ]?\d{4}[- ]?\d{4}|\d{3,5})")
 
 
 class SiteStatusForm(FlaskForm):
@@ -257,7 +253,7 @@ class CloseForm(FlaskForm):
 
 
 # Extended hours tonight end on the hour, from 18:00 to midnight.
-TONIGHT_UNTIL = [(m, f"{m // 60:02d}:00") for m in range(18 * 60, 24 * 60 + 1, 60)]
+TONIGHT_UNTIL = [(m, format_minutes(m)) for m in range(18 * 60, 24 * 60 + 1, 60)]
 
 
 class ExtendTonightForm(FlaskForm):

@@ -9,6 +9,7 @@ from ..htmx import render
 from ..models import Site
 from ..permissions import managed_sites_query, site_scope_required, staff_required
 from ..sites.editing import ListingError, extend_tonight, set_site_status
+from ..sites.hours import format_minutes
 from . import bp, queries
 from .forms import CloseForm, ExtendTonightForm, SiteStatusForm
 
@@ -30,13 +31,13 @@ def _home(*, failed: int | None = None, close=None, extend=None, status=200):
     def forms(site):
         mine = site.id == failed
         prefix = f"site{site.id}-"
-        if mine and close is not None:
-            return {"close": close, "extend": ExtendTonightForm(prefix=prefix, formdata=None)}
-        if mine and extend is not None:
-            return {"close": CloseForm(prefix=prefix, formdata=None), "extend": extend}
         return {
-            "close": CloseForm(prefix=prefix, formdata=None),
-            "extend": ExtendTonightForm(prefix=prefix, formdata=None),
+            "close": close
+            if mine and close is not None
+            else CloseForm(prefix=prefix, formdata=None),
+            "extend": extend
+            if mine and extend is not None
+            else ExtendTonightForm(prefix=prefix, formdata=None),
         }
 
     return render(
@@ -96,7 +97,7 @@ def extend_site_tonight(site_id: int):
         except ListingError as error:
             form.until.errors.append(error.message)
         else:
-            until = f"{form.minutes // 60:02d}:00"
+            until = format_minutes(form.minutes)
             flash(_("%(site)s stays open tonight until %(time)s.", site=g.site.name, time=until))
             return _back_home(site_id)
     return _home(failed=site_id, extend=form, status=422)
