@@ -72,11 +72,6 @@ SPECIAL_DAY_KINDS = _index(
     Term("extended", _l("Extended hours"), "🌙"),
 )
 
-SITE_STATUSES = _index(
-    Term("open", _l("In service")),
-    Term("closed", _l("Temporarily closed")),
-)
-
 WEEKDAYS = (
     _l("Monday"),
     _l("Tuesday"),

@@ -56,7 +56,7 @@ def my_bookings_for(user_id: int, slot_ids: list[int]) -> dict[int, Booking]:
         select(Booking).where(
             Booking.user_id == user_id,
             Booking.slot_id.in_(slot_ids),
-            Booking.status.notin_(("cancelled", "declined")),
+            Booking.status.notin_(Booking.ENDED),
         )
     )
     return {b.slot_id: b for b in rows}
@@ -103,7 +103,7 @@ def site_day_bookings(site: Site, day: date) -> list[Booking]:
                 Service.site_id.in_(site_ids),
                 Slot.starts_at >= local_at(day, 0),
                 Slot.starts_at < local_at(day + timedelta(days=1), 0),
-                Booking.status.notin_(("cancelled", "declined")),
+                Booking.status.notin_(Booking.ENDED),
             )
             .options(
                 joinedload(Booking.user),

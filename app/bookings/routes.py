@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from .. import clock
 from ..htmx import render, wants_fragment
+from ..models import Booking
 from ..page_cache import cached_page
 from ..urls import positive_int
 from . import bp, queries, service
@@ -110,7 +111,7 @@ def detail(booking_id: int):
         "bookings/detail.html",
         booking=booking,
         qr=qr_svg(booking.code, _("QR code of booking %(code)s", code=booking.code_display)),
-        can_cancel=booking.status in ("booked", "pending", "waitlisted"),
+        can_cancel=booking.status in Booking.CANCELLABLE,
     )
 
 
@@ -184,9 +185,7 @@ def rate(booking_id: int):
 def _mine_context() -> dict:
     now = clock.now()
     bookings = queries.user_bookings(current_user.id)
-    upcoming = [
-        b for b in bookings if b.slot.ends_at > now and b.status not in ("cancelled", "declined")
-    ]
+    upcoming = [b for b in bookings if b.slot.ends_at > now and b.status not in Booking.ENDED]
     upcoming.reverse()  # soonest first
     past = [b for b in bookings if b not in upcoming]
     return {

@@ -19,7 +19,6 @@ from .. import audit, clock
 from ..database import begin_write, is_sqlite, lock_row
 from ..extensions import db
 from ..models import Booking, BookingRule, Service, Site, Slot, User
-from ..models.bookings import SEAT_HOLDING
 from ..permissions import covers
 from ..sites.hours import closure_on
 from ..vocab import BOOKING_STATUSES
@@ -120,7 +119,7 @@ def _check_limits(user_id: int, service: Service, rule: BookingRule, slot: Slot)
         .where(
             Booking.user_id == user_id,
             Slot.service_id == service.id,
-            Booking.status.in_(("booked", "pending", "waitlisted")),
+            Booking.status.in_(Booking.CANCELLABLE),
             Slot.ends_at > clock.now(),
         )
     )
@@ -142,7 +141,7 @@ def _check_limits(user_id: int, service: Service, rule: BookingRule, slot: Slot)
         .where(
             Booking.user_id == user_id,
             Slot.service_id == service.id,
-            Booking.status.notin_(("cancelled", "declined")),
+            Booking.status.notin_(Booking.ENDED),
             Slot.starts_at >= month_start,
             Slot.starts_at < next_month,
         )
@@ -242,7 +241,7 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
             select(Booking).where(
                 Booking.slot_id == slot.id,
                 Booking.user_id == user.id,
-                Booking.status.notin_(("cancelled", "declined")),
+                Booking.status.notin_(Booking.ENDED),
             )
         )
         if existing is not None:
@@ -276,7 +275,7 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
             select(Booking).where(
                 Booking.slot_id == slot_id,
                 Booking.user_id == user.id,
-                Booking.status.notin_(("cancelled", "declined")),
+                Booking.status.notin_(Booking.ENDED),
             )
         )
         if existing is None:
@@ -345,7 +344,7 @@ def cancel_booking(booking_id: int, user: User) -> Booking:
     if booking is None or booking.user_id != user.id:
         db.session.rollback()
         raise LookupError(booking_id)
-    if booking.status not in ("booked", "pending", "waitlisted"):
+    if booking.status not in Booking.CANCELLABLE:
         db.session.rollback()
         raise BookingError("not_active", _("This booking can no longer be cancelled."), booking)
     rule = booking.slot.service.booking_rule
@@ -368,7 +367,7 @@ def cancel_booking(booking_id: int, user: User) -> Booking:
 
 def _finish(booking: Booking, status: str, now: datetime) -> None:
     """End a booking (cancelled or declined), releasing seats to the waitlist."""
-    held = booking.status in SEAT_HOLDING
+    held = booking.status in Booking.SEAT_HOLDING
     booking.status = status
     booking.cancelled_at = now
     if held:

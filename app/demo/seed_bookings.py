@@ -147,7 +147,7 @@ def _fill(ctx, slot, settings, now, residents, rng) -> None:
 
 def _booking(ctx, slot, user_id, seats, status, now, rng, rated=None) -> dict:
     created = min(now, slot["starts_at"]) - timedelta(hours=rng.randint(2, 96))
-    holds = status in ("booked", "pending", "checked_in", "no_show")
+    holds = status in Booking.SEAT_HOLDING
     if holds:
         slot["taken"] += seats
     rating = comment = rated_at = None
@@ -201,7 +201,7 @@ def _place(ctx, slots, user_id, status, now, rated=None) -> bool:
         free = slot["capacity"] - slot["taken"]
         if status == "waitlisted" and free > 0:
             continue
-        if status in ("booked", "pending", "checked_in", "no_show") and free < 1:
+        if status in Booking.SEAT_HOLDING and free < 1:
             continue
         slot["demo"] = True
         _booking(ctx, slot, user_id, 1, status, now, ctx.rng, rated)

@@ -24,11 +24,6 @@ from .. import clock
 from ..extensions import db
 from .types import UTCDateTime
 
-# Bookings in these states hold their place: one per resident per slot.
-ACTIVE_STATUSES = ("booked", "pending", "waitlisted", "checked_in", "no_show")
-# Bookings in these states hold seats of the slot.
-SEAT_HOLDING = ("booked", "pending", "checked_in", "no_show")
-
 
 class BookingRule(db.Model):
     """How a bookable service takes bookings (set by staff of its site)."""
@@ -103,7 +98,20 @@ class Booking(db.Model):
     Status: pending (awaiting approval) → booked → checked_in or no_show;
     waitlisted until a seat frees up; cancelled or declined at any point
     before. ``code`` is what the resident shows at the desk.
+
+    The status groups below are named once here; queries, rules and templates
+    use these names instead of spelling the tuples out.
     """
+
+    # Ended: the booking holds nothing. Every other status is "live" (one live
+    # booking per resident per slot, see the unique index).
+    ENDED = ("cancelled", "declined")
+    # Live and still ahead: the resident may cancel it.
+    CANCELLABLE = ("booked", "pending", "waitlisted")
+    # Holds seats of the slot (a waiting-list place does not).
+    SEAT_HOLDING = ("booked", "pending", "checked_in", "no_show")
+    # Holds a seat and counts against the resident's limits for a service.
+    HOLDING_UPCOMING = ("booked", "pending")
 
     __table_args__ = (
         CheckConstraint(
@@ -145,10 +153,6 @@ class Booking(db.Model):
     slot: Mapped[Slot] = relationship()
     user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
     booked_by: Mapped["User | None"] = relationship(foreign_keys=[booked_by_id])  # noqa: F821
-
-    @property
-    def holds_seats(self) -> bool:
-        return self.status in SEAT_HOLDING
 
     @property
     def code_display(self) -> str:

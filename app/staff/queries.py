@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from ..clock import LOCAL_TZ
 from ..extensions import db
 from ..models import Activity, Booking, Service, Slot
-from ..models.bookings import SEAT_HOLDING
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def day_counts(site_ids: list[int], day: date) -> dict[int, DayCounts]:
             Service.site_id.in_(site_ids),
             Slot.starts_at >= start,
             Slot.starts_at < end,
-            Booking.status.in_(SEAT_HOLDING),
+            Booking.status.in_(Booking.SEAT_HOLDING),
         )
         .group_by(Service.site_id)
     ).all()

@@ -425,10 +425,6 @@ def can_organise(user: User, activity: Activity) -> bool:
     )
 
 
-def new_checkin_code() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
-
-
 # Points and the love mall --------------------------------------------------------
 
 
