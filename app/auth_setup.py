@@ -3,20 +3,18 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from .extensions import db, login_manager
+from .accounts.service import user_for_login
+from .extensions import login_manager
 from .models import User
 from .permissions import login_redirect
 
 
 def load_user(user_id: str) -> User | None:
-    """The cookie holds "<id>:<session token>"; a changed token logs it out."""
+    """The cookies hold "<user id>:<login token>"; a revoked or expired login opens nothing."""
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    if not ident.isascii() or not ident.isdigit() or not 0 < int(ident) < 2**31 or not token:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_token != token or not user.is_active:
-        return None
-    return user
+    return user_for_login(int(ident), token)
 
 
 def init_app(app: Flask) -> None:

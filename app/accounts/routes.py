@@ -42,33 +42,61 @@ def _address_key() -> str:
     return _key("address", client_address())
 
 
-def _attempt_limits(view):
-    """Limit POSTs per number and per client address (config'd, e.g. 5/min, 20/h)."""
-    per_mobile = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMITS_PER_MOBILE"],
-        key_func=_mobile_key,
-        methods=["POST"],
-        scope=lambda endpoint: endpoint + ":mobile",
-    )
-    per_address = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
-        key_func=_address_key,
-        methods=["POST"],
-        scope=lambda endpoint: endpoint + ":address",
-    )
-    return per_address(per_mobile(view))
+def _failed(response) -> bool:
+    """A login that did not succeed: anything but the redirect into the account."""
+    return response.status_code != 303
+
+
+def _attempt_limits(*, failures_only: bool):
+    """Limit POSTs per number and per client address (config'd, e.g. 5/min, 20/h).
+
+    ``failures_only`` counts only refused attempts: a center's shared Wi-Fi puts
+    many residents behind one address, and their correct logins must never lock
+    the next one out. Registration counts every attempt.
+    """
+    deduct_when = _failed if failures_only else None
+
+    def decorate(view):
+        per_mobile = limiter.limit(
+            lambda: current_app.config["LOGIN_LIMITS_PER_MOBILE"],
+            key_func=_mobile_key,
+            methods=["POST"],
+            scope=lambda endpoint: endpoint + ":mobile",
+            deduct_when=deduct_when,
+        )
+        per_address = limiter.limit(
+            lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
+            key_func=_address_key,
+            methods=["POST"],
+            scope=lambda endpoint: endpoint + ":address",
+            deduct_when=deduct_when,
+        )
+        return per_address(per_mobile(view))
+
+    return decorate
 
 
 def _start_session(user, remember: bool) -> None:
     user = getattr(user, "_get_current_object", lambda: user)()
     session.clear()  # a fresh session on login: no fixation
-    login_user(user, remember=remember)
+    login_user(service.start_login(user, remember=remember), remember=remember)
     session.permanent = True
-    service.note_login(user)
+
+
+def _end_session() -> None:
+    """Log this device out: revoke its login, empty the session, delete the remember cookie.
+
+    ``logout_user`` comes after ``session.clear``: it leaves the instruction that
+    deletes the remember cookie in the session, which clearing would drop.
+    """
+    if current_user.is_authenticated:
+        service.end_login(current_user._get_current_object())
+    session.clear()
+    logout_user()
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@_attempt_limits
+@_attempt_limits(failures_only=False)
 def register():
     """Create a resident account with a mobile number, a name and a password."""
     if current_user.is_authenticated:
@@ -88,7 +116,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_attempt_limits
+@_attempt_limits(failures_only=True)
 def login():
     """Log in with mobile number and password; only local ``next`` URLs are followed."""
     if current_user.is_authenticated:
@@ -108,8 +136,7 @@ def login():
 @bp.post("/logout")
 def logout():
     """Log out (a POST, so no link or prefetch can do it by accident)."""
-    logout_user()
-    session.clear()
+    _end_session()
     flash(_("You have logged out."))
     return redirect(url_for("public.home"), 303)
 
@@ -182,8 +209,7 @@ def delete_account():
         except service.AccountError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            logout_user()
-            session.clear()
+            _end_session()
             flash(_("Your account is deleted. Thank you for using Doorstep."))
             return redirect(url_for("public.home"), 303)
     return render("accounts/delete.html", form=form, status=422 if form.errors else 200)

@@ -1,15 +1,18 @@
 """Rules about accounts, called by the views and by the tests."""
 
 from collections.abc import Callable
+from datetime import datetime
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit, clock
 from ..database import begin_write
 from ..extensions import db
-from ..models import AuditEntry, StaffScope, User, VolunteerProfile
+from ..models import AuditEntry, LoginSession, StaffScope, User, VolunteerProfile
+from ..models.accounts import hash_login_token, new_login_token
 
 # Checked when the number is unknown, so a wrong number costs as long as a
 # wrong password and timing does not tell which numbers have accounts.
@@ -64,15 +67,85 @@ def authenticate(mobile: str | None, password: str) -> User | None:
     return user
 
 
-def note_login(user: User) -> None:
+# Logins ------------------------------------------------------------------------
+
+
+def start_login(user: User, *, remember: bool) -> User:
+    """Open a login for ``user`` on this device and return the user carrying it.
+
+    The login lasts as long as its cookie may: the session's lifetime, or the
+    remember cookie's with "keep me logged in". The user's own expired and
+    revoked logins are swept at the same time, so the table stays small.
+    """
+    now = clock.now()
+    config = current_app.config
+    lifetime = config["REMEMBER_COOKIE_DURATION" if remember else "PERMANENT_SESSION_LIFETIME"]
+    token = new_login_token()
     begin_write()
-    user = db.session.get(User, user.id)
-    user.last_login_at = clock.now()
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            or_(LoginSession.expires_at <= now, LoginSession.revoked_at.is_not(None)),
+        )
+    )
+    login = LoginSession(
+        user_id=user.id,
+        token_hash=hash_login_token(token),
+        remember=remember,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    db.session.add(login)
+    fresh = db.session.get(User, user.id)
+    fresh.last_login_at = now
+    db.session.commit()
+    fresh.login_token, fresh.login_session_id = token, login.id
+    return fresh
+
+
+def user_for_login(user_id: int, token: str) -> User | None:
+    """The user of a live login (not expired, not revoked, account active), in one query."""
+    row = db.session.execute(
+        select(User, LoginSession.id)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            LoginSession.token_hash == hash_login_token(token),
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > clock.now(),
+        )
+    ).first()
+    if row is None or not row[0].is_active:
+        return None
+    user, login_id = row
+    user.login_token, user.login_session_id = token, login_id
+    return user
+
+
+def end_login(user: User) -> None:
+    """Log out this device: its login is revoked, so a copy of its cookies opens nothing."""
+    if user.login_session_id is None:
+        return
+    begin_write()
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == user.login_session_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
     db.session.commit()
 
 
+def _revoke_all_logins(user_id: int, now: datetime) -> None:
+    """Every device of the user is logged out (inside the caller's transaction)."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password; every other device is logged out."""
+    """Set a new password; every device is logged out (the caller logs this one in again)."""
     from flask_babel import gettext as _
 
     if not check_password_hash(user.password_hash, current):
@@ -80,14 +153,8 @@ def change_password(user: User, current: str, new: str) -> None:
     begin_write()
     user = db.session.get(User, user.id)
     user.password_hash = generate_password_hash(new)
-    user.session_token = _new_token()
+    _revoke_all_logins(user.id, clock.now())
     db.session.commit()
-
-
-def _new_token() -> str:
-    from ..models.accounts import new_session_token
-
-    return new_session_token()
 
 
 def save_volunteer_profile(user: User, real_name: str, skills: str, bio: str) -> VolunteerProfile:
@@ -118,7 +185,7 @@ def delete_account(user: User, password: str) -> None:
     user.password_hash = ""
     user.active = False
     user.deleted_at = clock.now()
-    user.session_token = _new_token()
+    _revoke_all_logins(user.id, user.deleted_at)
     user.volunteer = None
     for scope in list(user.scopes):
         db.session.delete(scope)
@@ -253,7 +320,7 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     before = target.active
     target.active = active
     if not active:
-        target.session_token = _new_token()  # log it out everywhere
+        _revoke_all_logins(target.id, clock.now())  # log it out everywhere
     audit.record(
         "user.enabled" if active else "user.disabled", "user", target.id, actor=by,
         before={"active": before}, after={"active": active},

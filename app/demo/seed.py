@@ -47,7 +47,6 @@ from ..models import (
     User,
     VolunteerProfile,
 )
-from ..models.accounts import new_session_token
 from ..sites.directory import refresh_search_text
 from . import bulk, data, seed_bookings, seed_volunteers
 
@@ -680,7 +679,6 @@ def add_accounts(ctx: SeedContext) -> None:
             is_admin=role == "admin",
             active=True,
             created_by_staff=False,
-            session_token=new_session_token(),
             created_at=now,
             last_login_at=None,
             deleted_at=None,

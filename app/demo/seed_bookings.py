@@ -11,7 +11,6 @@ from datetime import timedelta
 from .. import clock
 from ..bookings.slots import WeeklyRule, closed_days, slot_times, window_days
 from ..models import Booking, BookingRule, Slot, SlotRule, User
-from ..models.accounts import new_session_token
 
 # Per category: rule settings and weekly patterns (weekdays, from, until, slot minutes, places).
 BOOKING_PLANS = {
@@ -54,7 +53,6 @@ def add_residents(ctx) -> None:
         row = ctx.add(
             User, mobile=f"137{n:08d}", display_name=surname + given,
             password_hash=password_hash, is_admin=False, active=True, created_by_staff=False,
-            session_token=new_session_token(),
             created_at=now - timedelta(days=ctx.rng.randint(1, 400)),
             last_login_at=None, deleted_at=None,
         )  # fmt: skip

@@ -19,7 +19,6 @@ from ..models import (
     User,
     VolunteerProfile,
 )
-from ..models.accounts import new_session_token
 from ..models.volunteers import project_team
 
 BRANDS = ["四季歌", "夕阳红", "红马甲", "银龄互助", "暖心邻里", "小区守护者", "书香", "绿色家园"]
@@ -106,7 +105,6 @@ def _add_volunteer_only_accounts(ctx, now) -> None:
         user = ctx.add(
             User, mobile=f"136{n:08d}", display_name=real_name[0] + "志愿者",
             password_hash=password_hash, is_admin=False, active=True, created_by_staff=False,
-            session_token=new_session_token(),
             created_at=now - timedelta(days=ctx.rng.randint(1, 400)),
             last_login_at=None, deleted_at=None,
         )  # fmt: skip

@@ -1,6 +1,6 @@
 """All models, importable from one place (``from app.models import Site``)."""
 
-from .accounts import AuditEntry, StaffScope, User, VolunteerProfile
+from .accounts import AuditEntry, LoginSession, StaffScope, User, VolunteerProfile
 from .bookings import Booking, BookingRule, Slot, SlotRule
 from .cache import ContentGeneration
 from .geo import Community, District, Street
@@ -33,6 +33,7 @@ __all__ = [
     "Slot",
     "SlotRule",
     "AuditEntry",
+    "LoginSession",
     "StaffScope",
     "User",
     "VolunteerProfile",

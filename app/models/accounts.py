@@ -1,5 +1,6 @@
 """People: users, their volunteer profile, staff scopes, and the audit log."""
 
+import hashlib
 import secrets
 from datetime import datetime
 
@@ -12,8 +13,13 @@ from ..extensions import db
 from .types import UTCDateTime
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(16)
+def new_login_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def hash_login_token(token: str) -> str:
+    """The stored form of a login token: a stolen table cannot be replayed as cookies."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class User(UserMixin, db.Model):
@@ -21,8 +27,8 @@ class User(UserMixin, db.Model):
 
     ``mobile`` is the login (normalized 11 digits). A deleted account keeps its
     row, anonymized, so past bookings and volunteer hours still add up.
-    ``session_token`` is part of the login cookie: changing the password
-    changes it, which logs out every other device.
+    Each login is a ``LoginSession`` row; the cookies name it, so logging out,
+    changing the password or disabling the account revokes them on the server.
     """
 
     __table_args__ = (CheckConstraint("length(display_name) <= 40", name="display_name"),)
@@ -35,7 +41,6 @@ class User(UserMixin, db.Model):
     # Disabled by an admin, or deleted by its owner: it cannot log in.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -51,12 +56,18 @@ class User(UserMixin, db.Model):
     )
 
     # Flask-Login -------------------------------------------------------------
+    # The login this request runs under: set by the user loader, or by
+    # accounts.service.start_login. Not a column.
+    login_token = None
+    login_session_id = None
+
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active and self.deleted_at is None
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """What the session and remember cookies hold: the user and this login."""
+        return f"{self.id}:{self.login_token}"
 
     # Roles -------------------------------------------------------------------
     @property
@@ -66,6 +77,26 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return bool(self.scopes)
+
+
+class LoginSession(db.Model):
+    """One login on one device, named by the cookies (through a random token).
+
+    The token itself is never stored, only its hash. A login ends when it
+    expires (12 hours, or 30 days with "keep me logged in"), or when it is
+    revoked: by logging out there, by a password change or by an admin
+    disabling the account. A copied cookie of a revoked login opens nothing.
+    """
+
+    __table_args__ = (Index("ix_login_session_user", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class VolunteerProfile(db.Model):
