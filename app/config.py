@@ -111,9 +111,20 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "doorstep"
+    # Redis down must not lock residents out: the count falls back to this
+    # process's memory (Flask-Limiter logs a warning and retries Redis with
+    # back-off), and any other storage error is logged instead of failing the
+    # request. A Redis that hangs gives up within a second.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     LOGIN_LIMITS_PER_MOBILE = "5/minute;20/hour"
     LOGIN_LIMITS_PER_ADDRESS = "5/minute;20/hour"
     MAX_QUERY_LENGTH = 100
+    # The largest request body: the admin's CSV import (sites_csv.MAX_BYTES,
+    # 8 MiB) plus its multipart envelope and CSRF field. Anything bigger gets
+    # a localized 413 before it is read.
+    MAX_CONTENT_LENGTH = 8 * 2**20 + 64 * 2**10
     # Public pages for visitors not logged in (app/page_cache.py); 0 turns it off.
     PAGE_CACHE_SECONDS = 30
     PAGE_CACHE_SIZE = 512
