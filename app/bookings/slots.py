@@ -1,16 +1,20 @@
 """Slots: generated from a service's weekly rules over its booking window.
 
 ``slot_times`` is pure (the seed uses it too); ``generate_slots`` writes the
-missing slots and never deletes one that has bookings.
+missing slots and never deletes one that has bookings. ``generate_all`` is
+the daily job: site by site, each in its own transaction, so one site's
+failure is logged and never stops the others.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 
 from ..clock import LOCAL_TZ
+from ..database import begin_write
 from ..extensions import db
 from ..models import Booking, BookingRule, Service, Site, Slot, SpecialDay
 from ..sites.hours import CLOSING_DAY_KINDS
@@ -49,15 +53,26 @@ def window_days(today: date, days: int) -> list[date]:
     return [today + timedelta(days=n) for n in range(days + 1)]
 
 
-def closed_days(specials: Iterable[tuple[str, date, date]]) -> set[date]:
-    """Every date a closure or holiday covers."""
+def closed_days(
+    specials: Iterable[tuple[str, date, date]], first: date | None = None, last: date | None = None
+) -> set[date]:
+    """Every date from ``first`` to ``last`` that a closure or holiday covers.
+
+    Only the days inside the window are walked, so the work is bounded by the
+    booking window, never by how long a closure runs (a closure entered until
+    9999-12-31 costs what a one-day closure costs, and never overflows).
+    """
     closed = set()
     for kind, starts_on, ends_on in specials:
-        if kind in CLOSING_DAY_KINDS:
-            day = starts_on
-            while day <= ends_on:
-                closed.add(day)
-                day += timedelta(days=1)
+        if kind not in CLOSING_DAY_KINDS:
+            continue
+        day = max(starts_on, first) if first else starts_on
+        end = min(ends_on, last) if last else ends_on
+        while day <= end:
+            closed.add(day)
+            if day == date.max:
+                break
+            day += timedelta(days=1)
     return closed
 
 
@@ -77,14 +92,17 @@ def generate_slots(service: Service, today: date) -> int:
         WeeklyRule(r.weekday, r.starts_min, r.ends_min, r.slot_minutes, r.capacity)
         for r in service.slot_rules
     ]
+    days = window_days(today, rule.window_days)
     specials = db.session.execute(
         select(SpecialDay.kind, SpecialDay.starts_on, SpecialDay.ends_on).where(
-            SpecialDay.site_id == service.site_id, SpecialDay.ends_on >= today
+            SpecialDay.site_id == service.site_id,
+            SpecialDay.ends_on >= today,
+            SpecialDay.starts_on <= days[-1],
         )
     ).all()
-    closed = closed_days(specials)
+    closed = closed_days(specials, days[0], days[-1])
     wanted = {}
-    for day in window_days(today, rule.window_days):
+    for day in days:
         if day not in closed:
             for starts_at, ends_at, capacity in slot_times(weekly, day):
                 wanted[starts_at] = (ends_at, capacity)
@@ -120,16 +138,66 @@ def generate_slots(service: Service, today: date) -> int:
     return added
 
 
-def generate_all(today: date) -> int:
-    """Generate slots for every bookable service (the daily job)."""
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GenerationReport:
+    """What the daily job did: slots added, sites that failed, and what is open now."""
+
+    added: int = 0
+    sites: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (site id, site name)
+
+
+def _generate_site(site_id: int, today: date) -> int:
+    """One site's bookable services, in one transaction of their own."""
     from sqlalchemy.orm import selectinload
 
+    begin_write()
     services = db.session.scalars(
         select(Service)
-        .join(Site)
-        .where(Service.bookable.is_(True), Service.active.is_(True))
+        .where(Service.site_id == site_id, Service.bookable.is_(True), Service.active.is_(True))
         .options(selectinload(Service.booking_rule), selectinload(Service.slot_rules))
+        .order_by(Service.id)
     ).all()
     added = sum(generate_slots(service, today) for service in services)
     db.session.commit()
     return added
+
+
+def generate_all(today: date) -> GenerationReport:
+    """Generate slots for every bookable service (the daily job), site by site.
+
+    A site whose generation fails is rolled back and logged with its id and
+    name; every other site still gets its slots.
+    """
+    report = GenerationReport()
+    sites = db.session.execute(
+        select(Site.id, Site.name)
+        .where(
+            exists().where(
+                Service.site_id == Site.id,
+                Service.bookable.is_(True),
+                Service.active.is_(True),
+            )
+        )
+        .order_by(Site.id)
+    ).all()
+    db.session.rollback()
+    for site_id, name in sites:
+        try:
+            report.added += _generate_site(site_id, today)
+            report.sites += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("slot generation failed for site %s (%s)", site_id, name)
+            report.failed.append((site_id, name))
+    return report
+
+
+def open_slots(moment: datetime) -> int:
+    """Future slots with at least one free seat, across the city."""
+    return db.session.scalar(
+        select(func.count(Slot.id)).where(Slot.starts_at > moment, Slot.taken < Slot.capacity)
+    )

@@ -47,7 +47,14 @@ def init_app(app: Flask) -> None:
     def generate_slots_command() -> None:
         """Create bookable slots over each service's window (run daily, e.g. from cron)."""
         from .. import clock
-        from ..bookings.slots import generate_all
+        from ..bookings.slots import generate_all, open_slots
 
-        added = generate_all(clock.today())
-        click.echo(f"{added} slots added.")
+        report = generate_all(clock.today())
+        click.echo(
+            f"Slots ready at {report.sites} sites: {report.added} added just now, "
+            f"{open_slots(clock.now())} open for booking."
+        )
+        for site_id, name in report.failed:
+            click.echo(
+                f"Slot generation failed for site {site_id} ({name}); see the log.", err=True
+            )

@@ -51,6 +51,31 @@ PHONE_RE = re.compile(r"(0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}|1[3-9]\d[- ]?\d{4}[- ]?\
 # Mainland China, roughly: a site outside is a typo in the coordinates.
 CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.5, 135.1)
+# Dates staff enter (special days, notices) lie within a year back and two
+# years ahead: anything further is a typo, and an unbounded range would make
+# every day-by-day rule (slots, open now) pay for it.
+DAYS_BACK = 366
+DAYS_AHEAD = 731
+
+
+def date_window(today):
+    """(first, last): the days a staff-entered date may fall on."""
+    from datetime import timedelta
+
+    return today - timedelta(days=DAYS_BACK), today + timedelta(days=DAYS_AHEAD)
+
+
+def check_in_window(*days) -> None:
+    """Refuse a date outside ``date_window`` (the forms check it too)."""
+    from .. import clock
+
+    first, last = date_window(clock.today())
+    for day in days:
+        if day is not None and not first <= day <= last:
+            raise ListingError(
+                "ends_on",
+                _("Choose a date between %(first)s and %(last)s.", first=first, last=last),
+            )
 
 
 class Conflict(Exception):
@@ -198,6 +223,7 @@ def add_special_day(site_id: int, values: dict, version: int, *, by) -> Site:
     """A closure, holiday or extended hours over a date range (checked by the form)."""
     from ..models import SpecialDay
 
+    check_in_window(values["starts_on"], values["ends_on"])
     site = _load_for_edit(site_id, version, {})
     site.special_days.append(SpecialDay(**values))
     _touch(site)
@@ -230,6 +256,7 @@ def remove_special_day(site_id: int, special_id: int, version: int, *, by) -> Si
 def add_notice(site_id: int, values: dict, version: int, *, by) -> Site:
     from ..models import Notice
 
+    check_in_window(values["publish_on"], values["expires_on"])
     site = _load_for_edit(site_id, version, {})
     site.notices.append(Notice(**values))
     _touch(site)

@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG, PHONE_RE
+from .. import clock
+from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG, PHONE_RE, date_window
 from ..sites.hours import format_minutes
 from ..vocab import FACILITIES, SERVICE_CATEGORIES, SPECIAL_DAY_KINDS, WEEKDAYS
 from .booking_forms import TimeField
@@ -31,6 +32,15 @@ class SiteStatusForm(FlaskForm):
         validate_choice=False,  # the service gives the message
     )
     reason = StringField(_l("Reason residents will see"))
+
+
+def in_window(form, field):
+    """A date staff enter lies within a year back and two years ahead."""
+    first, last = date_window(clock.today())
+    if field.data is not None and not first <= field.data <= last:
+        raise ValidationError(
+            _l("Choose a date between %(first)s and %(last)s.", first=first, last=last)
+        )
 
 
 class VersionedForm(FlaskForm):
@@ -132,9 +142,11 @@ class SpecialDayForm(VersionedForm):
         choices=[SelectChoice(code, term.label) for code, term in SPECIAL_DAY_KINDS.items()],
     )
     starts_on = DateField(
-        _l("From"), validators=[InputRequired(message=_l("Choose the first day."))]
+        _l("From"), validators=[InputRequired(message=_l("Choose the first day.")), in_window]
     )
-    ends_on = DateField(_l("Until"), validators=[InputRequired(message=_l("Choose the last day."))])
+    ends_on = DateField(
+        _l("Until"), validators=[InputRequired(message=_l("Choose the last day.")), in_window]
+    )
     # Named apart from the weekly-hours form's fields: both forms share a page.
     extended_opens = TimeField(_l("Extended hours from"), optional=True)
     extended_closes = TimeField(_l("Extended hours until"), optional=True)
@@ -183,9 +195,10 @@ class NoticeForm(VersionedForm):
         validators=[Length(max=2000, message=_l("Keep this to 2000 characters or fewer."))],
     )
     publish_on = DateField(
-        _l("Show from"), validators=[InputRequired(message=_l("Choose the first day to show it."))]
+        _l("Show from"),
+        validators=[InputRequired(message=_l("Choose the first day to show it.")), in_window],
     )
-    expires_on = DateField(_l("Show until (optional)"), validators=[Optional()])
+    expires_on = DateField(_l("Show until (optional)"), validators=[Optional(), in_window])
 
     def validate_expires_on(self, field):
         if field.data and self.publish_on.data and field.data < self.publish_on.data:

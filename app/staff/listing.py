@@ -157,6 +157,10 @@ def _add(form_class, service, site_id: int, anchor: str, form_name: str):
         service(site_id, form.values(), form.version.data, by=current_user)
     except editing.Conflict as error:
         return _conflict(error, **{form_name: form})
+    except editing.ListingError as error:
+        target = getattr(form, error.field, None)
+        (target.errors if target is not None else form.form_errors).append(error.message)
+        return _page(status=422, **{form_name: form})
     return _saved(site_id, anchor)
 
 
