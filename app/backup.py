@@ -6,6 +6,7 @@ never half a transaction. Copying the file (and its -wal) by hand is not safe.
 PostgreSQL has its own tools for this: pg_dump and pg_restore.
 """
 
+import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,17 @@ def sqlite_path(database_uri: str) -> Path:
     return Path(url.database)
 
 
+def _make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and any missing parents as 0700 (``mkdir -p`` would use 0777 − umask)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(mode=0o700)
+        new.chmod(0o700)
+
+
 def backup_sqlite(source: Path, destination: Path) -> str:
     """Copy ``source`` into a new file ``destination``; return its integrity check.
 
@@ -52,9 +64,19 @@ def backup_sqlite(source: Path, destination: Path) -> str:
     """
     if not source.is_file():
         raise BackupError(f"no database file at {source}")
+    if destination.is_symlink():
+        raise BackupError(f"{destination} is a symbolic link; give the real path of a new file")
     if destination.exists():
         raise BackupError(f"{destination} exists already; choose another name")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    # A backup holds every resident's number: only the app's own user may read
+    # it. A folder made here is 0700; the file is created 0600 before a byte
+    # is written, and O_EXCL refuses a file (or link) that appeared meanwhile.
+    _make_private_folders(destination.parent)
+    try:
+        os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    except FileExistsError:
+        raise BackupError(f"{destination} exists already; choose another name") from None
+    os.chmod(destination, 0o600)  # whatever the umask took away or added
     # The backup only reads from the source; it waits for a writer's commit
     # (up to the timeout) rather than failing.
     src = sqlite3.connect(source, timeout=15)

@@ -146,3 +146,41 @@ def test_backup_refuses_postgresql_and_points_at_pg_dump(tmp_path):
     assert result.exit_code != 0
     assert "pg_dump" in result.output and "pg_restore" in result.output
     assert not (tmp_path / "copy").exists()
+
+
+# Who may read a backup ----------------------------------------------------------
+
+
+def test_backups_are_private_to_the_apps_user(sqlite_file, app, runner, tmp_path):
+    """Every resident's number is in a backup: 0600, in a folder made 0700."""
+    import os
+
+    old_umask = os.umask(0o022)  # a common default, which would leave both world-readable
+    try:
+        result = runner.invoke(args=["backup", str(tmp_path / "new" / "deeper" / "copy.sqlite3")])
+    finally:
+        os.umask(old_umask)
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "new" / "deeper" / "copy.sqlite3"
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "new" / "deeper").stat().st_mode & 0o777 == 0o700
+    assert _integrity(copy) == "ok"
+
+
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_a_symlink_as_the_destination_is_refused(sqlite_file, app, runner, tmp_path, target_exists):
+    """A link planted where the backup goes must not redirect it elsewhere."""
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    if target_exists:
+        elsewhere.write_text("someone else's file")
+    link = tmp_path / "copy.sqlite3"
+    link.symlink_to(elsewhere)
+    result = runner.invoke(args=["backup", str(link)])
+    assert result.exit_code != 0
+    assert "symbolic link" in result.output
+    assert link.is_symlink()
+    if target_exists:
+        assert elsewhere.read_text() == "someone else's file"
+    else:
+        assert not elsewhere.exists()

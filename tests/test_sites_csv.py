@@ -135,6 +135,11 @@ def test_csv_cell_defuses_formulas():
     assert sites_csv.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert sites_csv.csv_cell("-12.5") == "-12.5"
     assert sites_csv.csv_cell("@x") == "'@x"
+    # Spreadsheets skip a leading tab or carriage return and read what follows.
+    assert sites_csv.csv_cell("\t=HYPERLINK(1)") == "'\t=HYPERLINK(1)"
+    assert sites_csv.csv_cell("\r=1+1") == "'\r=1+1"
+    assert sites_csv.csv_cell("\t-3") == "'\t-3"
+    assert sites_csv.csv_cell("\t") == "'\t"
 
 
 # The import through the admin console ------------------------------------------

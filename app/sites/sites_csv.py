@@ -538,11 +538,13 @@ def import_sites(rows: list[SiteRow], *, by) -> tuple[ImportResult, list[RowErro
 
 # Writing CSV ---------------------------------------------------------------------------
 
-_FORMULA = ("=", "+", "-", "@")
+# What a spreadsheet may read as the start of a formula (tab and carriage
+# return too: Excel and LibreOffice skip them and look at what follows).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value) -> str:
-    """A cell Excel shows as text: a leading =, +, - or @ gets a quote before it."""
+    """A cell a spreadsheet shows as text: a leading =, +, -, @, tab or CR gets a quote first."""
     text = "" if value is None else str(value)
     if text.startswith(_FORMULA) and not _is_number(text):
         return "'" + text
@@ -550,6 +552,9 @@ def csv_cell(value) -> str:
 
 
 def _is_number(text: str) -> bool:
+    """A plain number such as -3.5 (float() would also take "\t-3", which is not plain)."""
+    if text != text.strip():
+        return False
     try:
         float(text)
     except ValueError:
