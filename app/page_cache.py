@@ -27,7 +27,7 @@ Each worker process keeps its own copies (``PAGE_CACHE_SIZE`` pages at most).
 
 import threading
 import time
-from functools import wraps
+from functools import cache, wraps
 
 from cachetools import TTLCache
 from flask import current_app, g, request
@@ -45,12 +45,19 @@ def _public_models() -> tuple[type, ...]:
 
     Slots are among them (a booking changes the places left that the service page
     shows), so every booking retires the cached pages: correct at once, at the price
-    of re-rendering them after each booking.
+    of re-rendering them after each booking. Activities (places left) and mall
+    items (stock) likewise.
     """
     from . import models as m
 
-    return (m.Activity, m.Community, m.District, m.Notice, m.OpeningInterval, m.Project,
-            m.Service, m.Site, m.SiteFacility, m.SpecialDay, m.Slot, m.Street, m.Team)  # fmt: skip
+    return (m.Activity, m.Community, m.District, m.MallItem, m.Notice, m.OpeningInterval,
+            m.Project, m.Service, m.Site, m.SiteFacility, m.SpecialDay, m.Slot, m.Street,
+            m.Team)  # fmt: skip
+
+
+@cache
+def _public_tables() -> frozenset:
+    return frozenset(model.__table__ for model in _public_models())
 
 
 class PageCache:
@@ -155,12 +162,31 @@ def cached_page(view):
 
 
 def _note_public_changes(session, flush_context) -> None:
+    """ORM changes: an object of a public model added, changed or deleted."""
     models = _public_models()
     if any(isinstance(obj, models) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["public_changed"] = True
 
 
+def _note_public_statements(orm_execute_state) -> None:
+    """Statements: an UPDATE, DELETE or INSERT on a public table run through the session.
+
+    Seats, places and stock move by conditional UPDATEs that never load an
+    object, so the flush above cannot see them; every such statement passes here.
+    """
+    state = orm_execute_state
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and table in _public_tables():
+        state.session.info["public_changed"] = True
+
+
 def _bump_after_commit(session) -> None:
+    # A savepoint's release fires this too, inside the still-open transaction
+    # (whose write lock the bump would wait for): only the outermost commit counts.
+    if session.get_nested_transaction() is not None:
+        return
     if session.info.pop("public_changed", False):
         from .models import ContentGeneration
 
@@ -175,12 +201,16 @@ def _bump_after_commit(session) -> None:
 
 
 def _forget(session, previous_transaction) -> None:
-    session.info.pop("public_changed", None)
+    # A savepoint rolled back (a retried insert) leaves the outer transaction's
+    # changes standing; only the end of the whole transaction forgets them.
+    if not session.in_transaction():
+        session.info.pop("public_changed", None)
 
 
 def listen() -> None:
     """Hook the session once for the whole process (every app shares ``db.session``)."""
     if not event.contains(db.session, "after_flush", _note_public_changes):
         event.listen(db.session, "after_flush", _note_public_changes)
+        event.listen(db.session, "do_orm_execute", _note_public_statements)
         event.listen(db.session, "after_commit", _bump_after_commit)
         event.listen(db.session, "after_soft_rollback", _forget)

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.bookings.service import BookingError, book_slot, cancel_booking
 from app.extensions import db
-from app.models import Booking, ContentGeneration, Site
+from app.models import ContentGeneration, Site
 from app.page_cache import HEADER, PageCache
+from app.volunteers.service import redeem, sign_up
 
 from . import factories as f
 
@@ -71,22 +73,82 @@ def test_changes_made_in_code_also_move_the_generation(app, client, cached):
     assert client.get("/").headers[HEADER] == "miss"
 
 
-def test_a_booking_retires_the_service_page(app, client, cached):
-    """The service page shows the places left, so a booking moves the generation on."""
-    service = f.bookable_service(db.session.get(Site, cached.id))
+@pytest.fixture
+def service_page(app, client, cached):
+    """A bookable service at the cached site, its page cached, and a resident."""
+    service = f.bookable_service(db.session.get(Site, cached.id), rule={"seat_limit": 1})
     slot = f.slot(service, clock.now() + timedelta(days=1), capacity=5)
+    resident = f.user("居民")
     db.session.commit()
     url = f"/services/{service.id}"
     assert client.get(url).headers[HEADER] == "miss"
     assert client.get(url).headers[HEADER] == "hit"
+    return {"url": url, "slot_id": slot.id, "service_id": service.id, "resident": resident}
+
+
+def test_a_booking_retires_the_service_page(client, service_page):
+    """Seats move by a conditional UPDATE that loads no object: it still counts."""
     before = generation()
-    resident = f.user("居民")
-    db.session.add(Booking(slot_id=slot.id, user_id=resident.id, status="booked", code="90000001"))
-    db.session.get(type(slot), slot.id).taken += 1
-    db.session.commit()
+    outcome = book_slot(service_page["resident"], service_page["slot_id"])
+    assert outcome.booking.status == "booked"
     assert generation() == before + 1
-    page = client.get(url)
+    page = client.get(service_page["url"])
     assert page.headers[HEADER] == "miss" and "剩 4 个名额" in page.text
+
+
+def test_a_cancellation_retires_the_service_page(client, service_page):
+    booking = book_slot(service_page["resident"], service_page["slot_id"]).booking
+    client.get(service_page["url"])
+    assert client.get(service_page["url"]).headers[HEADER] == "hit"
+    before = generation()
+    cancel_booking(booking.id, service_page["resident"])
+    assert generation() == before + 1
+    page = client.get(service_page["url"])
+    assert page.headers[HEADER] == "miss" and "剩 5 个名额" in page.text
+
+
+def test_a_sign_up_retires_the_activity_pages(app, client, cached):
+    site = db.session.get(Site, cached.id)
+    team = f.team(site)
+    activity = f.activity(
+        site, clock.now() + timedelta(days=2), places=3, title="敲门行动", team_obj=team
+    )
+    volunteer = f.volunteer("小李")
+    db.session.commit()
+    for url in ("/activities", "/"):
+        client.get(url)
+        assert client.get(url).headers[HEADER] == "hit"
+    before = generation()
+    sign_up(volunteer, activity.id)
+    assert generation() == before + 1
+    page = client.get("/activities")
+    assert page.headers[HEADER] == "miss" and "还差 2 人" in page.text
+    assert client.get("/").headers[HEADER] == "miss"
+
+
+def test_a_redemption_moves_the_generation_on(app, client, cached):
+    """Stock is public (the love mall shows it): a redemption retires cached copies."""
+    site = db.session.get(Site, cached.id)
+    item = f.mall_item(site, cost=5, stock=2)
+    volunteer = f.volunteer("小王")
+    f.points(volunteer, 10, "earned")
+    db.session.commit()
+    client.get("/")
+    before = generation()
+    redeem(volunteer, item.id)
+    assert generation() == before + 1
+    assert client.get("/").headers[HEADER] == "miss"
+
+
+def test_a_refused_booking_leaves_the_cache_alone(client, service_page):
+    """Nothing committed, nothing retired (a rollback forgets what the UPDATE did)."""
+    book_slot(service_page["resident"], service_page["slot_id"])
+    client.get(service_page["url"])
+    before = generation()
+    with pytest.raises(BookingError):
+        book_slot(service_page["resident"], service_page["slot_id"])  # a second time
+    assert generation() == before
+    assert client.get(service_page["url"]).headers[HEADER] == "hit"
 
 
 def test_logged_in_visitors_always_get_a_fresh_page(app, client, cached, auth):
