@@ -167,6 +167,55 @@ def test_limit_of_active_bookings(desk):
     assert refused.value.reason == "limit_active"
 
 
+def test_a_waiting_list_place_does_not_block_a_free_seat(desk):
+    """max_active is 2: one seat and one waiting-list place still leave room for a seat."""
+    user = desk["people"][0]
+    monday = f.slot(desk["svc"], datetime(2026, 11, 24, 14, 0, tzinfo=LOCAL_TZ), capacity=1)
+    full = f.slot(desk["svc"], datetime(2026, 11, 25, 14, 0, tzinfo=LOCAL_TZ), capacity=1, taken=1)
+    db.session.commit()
+    bookings.book_slot(user, monday.id)
+    assert bookings.book_slot(user, full.id, waitlist=True).waitlisted
+    outcome = bookings.book_slot(user, desk["slot"].id)  # a free seat of the same service
+    assert outcome.booking.status == "booked" and not outcome.waitlisted
+
+
+def test_waiting_list_places_have_their_own_limit(desk):
+    user = desk["people"][0]
+    full = [
+        f.slot(desk["svc"], datetime(2026, 11, d, 14, 0, tzinfo=LOCAL_TZ), capacity=1, taken=1)
+        for d in (24, 25, 26)
+    ]
+    db.session.commit()
+    bookings.book_slot(user, full[0].id, waitlist=True)
+    bookings.book_slot(user, full[1].id, waitlist=True)
+    with pytest.raises(bookings.BookingError) as refused:
+        bookings.book_slot(user, full[2].id, waitlist=True)
+    assert refused.value.reason == "limit_waiting"
+    assert "候补" in refused.value.message
+    # Seats are still there to take.
+    assert bookings.book_slot(user, desk["slot"].id).booking.status == "booked"
+
+
+def test_waiting_list_places_do_not_count_towards_the_month(desk):
+    user = desk["people"][0]
+    desk["svc"].booking_rule.max_per_month = 1
+    full = f.slot(desk["svc"], datetime(2026, 11, 25, 14, 0, tzinfo=LOCAL_TZ), capacity=1, taken=1)
+    db.session.commit()
+    bookings.book_slot(user, full.id, waitlist=True)
+    assert bookings.book_slot(user, desk["slot"].id).booking.status == "booked"
+
+
+def test_a_refused_seat_gives_its_seats_back(desk):
+    user = desk["people"][0]
+    for day in (24, 25):
+        slot = f.slot(desk["svc"], datetime(2026, 11, day, 14, 0, tzinfo=LOCAL_TZ))
+        db.session.commit()
+        bookings.book_slot(user, slot.id)
+    with pytest.raises(bookings.BookingError):
+        bookings.book_slot(user, desk["slot"].id)
+    assert taken(desk["slot"].id) == 0
+
+
 def test_limit_per_month(desk):
     user = desk["people"][0]
     desk["svc"].booking_rule.max_active = 10

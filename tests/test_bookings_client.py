@@ -450,3 +450,36 @@ def test_service_of_another_site_is_404_in_rules(client, auth, desk):
         client.get(f"/staff/sites/{desk['site'].id}/services/{other_svc.id}/rules").status_code
         == 404
     )
+
+
+# A seat taken while on a waiting list of the same service ---------------------
+
+
+def test_a_free_seat_is_offered_while_queued_and_the_queue_can_be_left(client, auth, desk):
+    auth.login(desk["resident"])
+    queued = book(client, desk, slot=desk["full"], waitlist="1")
+    assert queued.status_code == 303
+    response = book(client, desk)  # a free seat of the same service
+    assert response.status_code == 303
+    db.session.rollback()
+    seat = db.session.scalar(select(Booking).where(Booking.status == "booked"))
+    waiting = db.session.scalar(select(Booking).where(Booking.status == "waitlisted"))
+    assert response.headers["Location"] == f"/bookings/{seat.id}"
+    page = client.get(f"/bookings/{seat.id}").text
+    assert "您还在候补名单上" in page and "退出这个候补" in page
+    assert f'action="/bookings/{waiting.id}/cancel"' in page
+    left = client.post(f"/bookings/{waiting.id}/cancel", data={"next": f"/bookings/{seat.id}"})
+    assert left.status_code == 303 and left.headers["Location"] == f"/bookings/{seat.id}"
+    db.session.rollback()
+    assert db.session.get(Booking, waiting.id).status == "cancelled"
+    assert db.session.get(Booking, seat.id).status == "booked"
+    assert "您还在候补名单上" not in client.get(f"/bookings/{seat.id}").text
+
+
+def test_leaving_goes_only_to_local_pages(client, auth, desk):
+    auth.login(desk["resident"])
+    book(client, desk, slot=desk["full"], waitlist="1")
+    db.session.rollback()
+    waiting = db.session.scalar(select(Booking))
+    left = client.post(f"/bookings/{waiting.id}/cancel", data={"next": "https://evil.example/"})
+    assert left.status_code == 303 and left.headers["Location"] == "/me/bookings"

@@ -62,6 +62,25 @@ def my_bookings_for(user_id: int, slot_ids: list[int]) -> dict[int, Booking]:
     return {b.slot_id: b for b in rows}
 
 
+def waiting_for_service(user_id: int, service_id: int, now) -> list[Booking]:
+    """The resident's upcoming waiting-list places for one service, soonest first."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .join(Slot)
+            .where(
+                Booking.user_id == user_id,
+                Booking.status == "waitlisted",
+                Slot.service_id == service_id,
+                Slot.starts_at > now,
+            )
+            .options(joinedload(Booking.slot))
+            .order_by(Slot.starts_at)
+            .limit(20)
+        )
+    )
+
+
 def booking_details(booking_id: int) -> Booking | None:
     return db.session.scalar(
         select(Booking)

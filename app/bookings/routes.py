@@ -10,7 +10,7 @@ from .. import clock
 from ..htmx import render, wants_fragment
 from ..models import Booking
 from ..page_cache import cached_page
-from ..urls import positive_int
+from ..urls import positive_int, safe_next
 from . import bp, queries, service
 from .calendar import booking_ics
 from .forms import RateForm
@@ -107,11 +107,19 @@ def qr_svg(code: str, label: str) -> Markup:
 def detail(booking_id: int):
     """The confirmation: code and QR to show at the desk, where, when, calendar."""
     booking = _own_booking(booking_id)
+    # A seat taken while still queued for another time of the same service:
+    # offer to leave that waiting list, so the place goes to someone else.
+    waiting = (
+        queries.waiting_for_service(current_user.id, booking.slot.service_id, clock.now())
+        if booking.status in Booking.HOLDING_UPCOMING
+        else []
+    )
     return render(
         "bookings/detail.html",
         booking=booking,
         qr=qr_svg(booking.code, _("QR code of booking %(code)s", code=booking.code_display)),
         can_cancel=booking.status in Booking.CANCELLABLE,
+        waiting=waiting,
     )
 
 
@@ -153,7 +161,7 @@ def cancel(booking_id: int):
             item_message=_("Cancelled. The seat is free for others now."),
         )  # fmt: skip
     flash(_("Cancelled. The seat is free for others now."))
-    return redirect(url_for("bookings.mine"), 303)
+    return redirect(safe_next(request.form.get("next"), url_for("bookings.mine")), 303)
 
 
 @bp.post("/bookings/<int:booking_id>/rate")

@@ -112,17 +112,39 @@ def check_slot(slot: Slot, service: Service, rule: BookingRule, now: datetime) -
         )
 
 
-def _check_limits(user_id: int, service: Service, rule: BookingRule, slot: Slot) -> None:
-    active = db.session.scalar(
-        select(func.count(Booking.id))
-        .join(Slot)
-        .where(
-            Booking.user_id == user_id,
-            Slot.service_id == service.id,
-            Booking.status.in_(Booking.CANCELLABLE),
-            Slot.ends_at > clock.now(),
-        )
+def _check_limits(user_id: int, service: Service, rule: BookingRule, slot: Slot, *, waiting: bool):
+    """The resident's limits for this service, for a seat or for a waiting-list place.
+
+    Seats and waiting-list places are counted apart: a waiting-list place never
+    stops the resident from taking a free seat (each kind may number up to
+    ``max_active``), and only seats count towards the month.
+    """
+    upcoming = dict(
+        db.session.execute(
+            select(Booking.status, func.count(Booking.id))
+            .join(Slot)
+            .where(
+                Booking.user_id == user_id,
+                Slot.service_id == service.id,
+                Booking.status.in_(Booking.CANCELLABLE),
+                Slot.ends_at > clock.now(),
+            )
+            .group_by(Booking.status)
+        ).all()
     )
+    if waiting:
+        queued = upcoming.get("waitlisted", 0)
+        if queued >= rule.max_active:
+            raise BookingError(
+                "limit_waiting",
+                _(
+                    "You are already on %(n)s waiting lists for this service, the most allowed. "
+                    "Leave one under My bookings first.",
+                    n=queued,
+                ),
+            )
+        return
+    active = sum(upcoming.get(status, 0) for status in Booking.HOLDING_UPCOMING)
     if active >= rule.max_active:
         raise BookingError(
             "limit_active",
@@ -141,7 +163,7 @@ def _check_limits(user_id: int, service: Service, rule: BookingRule, slot: Slot)
         .where(
             Booking.user_id == user_id,
             Slot.service_id == service.id,
-            Booking.status.notin_(Booking.ENDED),
+            Booking.status.notin_((*Booking.ENDED, "waitlisted")),
             Slot.starts_at >= month_start,
             Slot.starts_at < next_month,
         )
@@ -246,10 +268,13 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
         )
         if existing is not None:
             raise BookingError("duplicate", _("You have already booked this time."), existing)
-        _check_limits(user.id, service, rule, slot)
+        # The limits are checked after the conditional UPDATE, which decides
+        # between a seat and the waiting list; a refusal rolls the seats back.
         if _take_seats(slot.id, seats):
+            _check_limits(user.id, service, rule, slot, waiting=False)
             status = "pending" if rule.needs_approval else "booked"
         elif waitlist:
+            _check_limits(user.id, service, rule, slot, waiting=True)
             status = "waitlisted"
         else:
             left = slot.capacity - db.session.scalar(select(Slot.taken).where(Slot.id == slot.id))
