@@ -238,6 +238,7 @@ def test_cancel_after_cutoff_shows_the_reason(client, auth, desk, freeze):
     auth.login(desk["resident"])
     booking_id = int(book(client, desk).headers["Location"].rsplit("/", 1)[1])
     freeze(TOMORROW_10 - timedelta(minutes=30))
+    auth.login(desk["resident"])  # a day later: yesterday's login has expired
     response = client.post(
         f"/bookings/{booking_id}/cancel",
         headers={"HX-Request": "true", "HX-Target": f"booking-{booking_id}"},

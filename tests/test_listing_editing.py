@@ -1,6 +1,7 @@
 """Staff keep a listing true: basic information, facilities, weekly hours,
 with versions so that no edit is silently lost."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -10,6 +11,7 @@ from app.clock import LOCAL_TZ
 from app.extensions import db
 from app.models import AuditEntry, OpeningInterval, Site
 from app.sites.editing import overlapping
+from app.sites.hours import parse_hhmm
 
 from . import factories as f
 
@@ -141,6 +143,41 @@ def test_hours_change_what_open_now_says(client, desk):
     )
     assert added.status_code == 303
     assert "正在开放" in client.get(f"/sites/{site_id}").text
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [("17:30", 1050), ("1730", 1050), ("17.30", 1050), ("１７３０", 1050), ("１７：３０", 1050),
+     ("930", 570), ("9:30", 570), ("8", 480), ("24:00", 1440), ("2400", 1440)],
+)  # fmt: skip
+def test_times_are_understood_as_typed_on_a_phone(typed, minutes):
+    assert parse_hhmm(typed) == minutes
+
+
+@pytest.mark.parametrize(
+    "typed", ["24:01", "25", "17:60", "1:5", "9点", "١٧٣٠", "-9:00", "", "12345"]
+)
+def test_what_is_not_a_time_is_refused(typed):
+    assert parse_hhmm(typed) is None
+
+
+def test_staff_enter_hours_as_they_type_them(client, desk):
+    site_id = desk["site"].id
+    response = client.post(
+        f"/staff/sites/{site_id}/hours",
+        data={"weekday": "1", "opens": "０８３０", "closes": "17.30", "version": desk["v"]},
+    )
+    assert response.status_code == 303
+    tuesday = [i for i in current(site_id).opening_intervals if i.weekday == 1]
+    assert [(i.opens_min, i.closes_min) for i in tuesday] == [(510, 1050)]
+
+
+def test_time_fields_offer_the_keyboard_with_a_colon(client, desk):
+    page = client.get(f"/staff/sites/{desk['site'].id}/edit").text
+    for name in ("opens", "closes", "extended_opens", "extended_closes"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+        assert 'inputmode="text"' in tag and "numeric" not in tag, tag
+    assert "服务与设施" not in page  # the special day's "What" once read so
 
 
 @pytest.mark.parametrize(

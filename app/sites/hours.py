@@ -6,6 +6,8 @@ hours are wall-clock minutes in Asia/Shanghai; the moment is any aware
 datetime, converted to local time first.
 """
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -177,10 +179,21 @@ def upcoming_specials(special_days: Iterable[Special], today: date, days: int = 
     )
 
 
+_TIME_TEXT = re.compile(r"([0-9]{1,2})(?:[:.]?([0-9]{2}))?")
+
+
 def parse_hhmm(text: str) -> int | None:
-    """'08:30' → 510, '24:00' → 1440; None when it is not a time of day."""
-    hours, sep, minutes = (text or "").strip().partition(":")
-    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+    """A time of day as people type it on a phone, in minutes after midnight.
+
+    '08:30', '8:30', '0830', '830', '8.30', '17', full-width digits and colon
+    ('１７：３０') → 510 … ; '24:00' → 1440. None when it is not a time of day.
+    """
+    normal = unicodedata.normalize("NFKC", text or "").strip()
+    match = _TIME_TEXT.fullmatch(normal)
+    if not match:
         return None
-    value = int(hours) * 60 + int(minutes)
-    return value if int(minutes) < 60 and 0 <= value <= 1440 else None
+    hours, minutes = int(match.group(1)), int(match.group(2) or 0)
+    if len(normal) in (3, 4) and normal.isdigit():  # 830, 1730: the last two are minutes
+        hours, minutes = int(normal[:-2]), int(normal[-2:])
+    value = hours * 60 + minutes
+    return value if minutes < 60 and 0 <= value <= 1440 else None

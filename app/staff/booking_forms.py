@@ -31,7 +31,7 @@ class BookingRuleForm(FlaskForm):
 
 
 class TimeField(StringField):
-    """A 'HH:MM' time of day; ``minutes`` holds it as minutes after midnight.
+    """A time of day ('17:30', '1730', '17.30'); ``minutes`` holds it as minutes after midnight.
 
     With ``optional=True`` an empty field is allowed (``minutes`` is None).
     """
@@ -39,6 +39,11 @@ class TimeField(StringField):
     minutes: int | None = None
 
     def __init__(self, *args, optional: bool = False, **kwargs):
+        # The phone's text keyboard (it has ":"), not the digits-only pad:
+        # 17:30, 1730, 17.30 and full-width digits are all understood.
+        kwargs.setdefault(
+            "render_kw", {"inputmode": "text", "autocomplete": "off", "spellcheck": "false"}
+        )
         super().__init__(*args, **kwargs)
         self.optional = optional
 
