@@ -2,9 +2,10 @@
 
 from datetime import date, timedelta
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2_fragments.flask import render_blocks
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -39,7 +40,20 @@ def _booking_at_site(booking_id: int) -> Booking:
     return booking
 
 
-def _day_page(day: date, *, checkin_form=None, checkin_result=None, checkin_error=None, status=200):
+# Without JavaScript a row's form answers with a redirect back to the list, so
+# what the row must show next (a refusal, a revealed number) waits in the
+# session for the list's next view, and is shown once (post/redirect/get).
+ROW_NOTICE = "staff_day_row_notice"
+REVEALED = "staff_day_revealed"
+
+
+def _take(key: str):
+    """Pop a one-view value from the session (without touching the cookie if absent)."""
+    return session.pop(key) if key in session else None
+
+
+def _day_page(day: date, *, checkin_form=None, checkin_result=None, checkin_error=None,
+              row_notice=None, revealed_id=None, status=200):  # fmt: skip
     return render(
         "staff/bookings.html",
         fragments=("checkin",),
@@ -51,15 +65,35 @@ def _day_page(day: date, *, checkin_form=None, checkin_result=None, checkin_erro
         checkin_form=checkin_form or CheckInForm(),
         checkin_result=checkin_result,
         checkin_error=checkin_error,
+        now=clock.now(),
+        row_notice=row_notice,
+        revealed_id=revealed_id,
         status=status,
     )
+
+
+def _row_context(booking_id: int, notice: str | None = None) -> dict:
+    """What the booking_row block needs when it is rendered alone."""
+    return dict(
+        site=g.site, b=queries.booking_details(booking_id), now=clock.now(), revealed_id=None,
+        row_notice={"booking_id": booking_id, "message": notice} if notice else None,
+    )  # fmt: skip
+
+
+def _back_to_row(site_id: int, booking_id: int, day: date):
+    """303 to the day's list, scrolled to the booking's row (where the tap was)."""
+    target = url_for("staff.bookings_day", site_id=site_id, date=day.isoformat(),
+                     _anchor=f"booking-{booking_id}")  # fmt: skip
+    response = redirect(target, 303)
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/sites/<int:site_id>/bookings")
 @site_scope_required
 def bookings_day(site_id: int):
     """The day's bookings at a site: check residents in, mark no-shows, approve."""
-    return _day_page(_day())
+    return _day_page(_day(), row_notice=_take(ROW_NOTICE), revealed_id=_take(REVEALED))
 
 
 @bp.post("/sites/<int:site_id>/check-in")
@@ -84,19 +118,40 @@ def check_in(site_id: int):
                name=booking.user.display_name, service=booking.slot.service.name,
                seats=booking.seats)  # fmt: skip
     if wants_fragment():
-        return _day_page(day, checkin_result=result)
+        # The check-in block, and the booking's row of the day's list out of
+        # band (hx-swap-oob), so the list no longer offers "did not come".
+        # The code field is emptied for the next resident.
+        body = render_blocks(
+            "staff/bookings.html", ["checkin", "booking_row"],
+            checkin_form=CheckInForm(formdata=None), checkin_result=result, checkin_error=None,
+            oob=True, **_row_context(booking.id),
+        )  # fmt: skip
+        response = make_response(body)
+        response.vary.add("HX-Request")
+        return response
     flash(result)
     return redirect(url_for("staff.bookings_day", site_id=site_id), 303)
 
 
 def _act(site_id: int, action):
+    """Run a row's action; answer with the row (htmx) or back at the row (no JS).
+
+    A refusal shows inside the row that was tapped, not at the top of a long
+    list where a phone would not show it.
+    """
     booking = _booking_at_site(request.view_args["booking_id"])
+    booking_id, day = booking.id, clock.local(booking.slot.starts_at).date()
     try:
         action(booking)
     except bookings.BookingError as error:
-        flash(error.message, "error")
-    day = clock.local(booking.slot.starts_at).date()
-    return redirect(url_for("staff.bookings_day", site_id=site_id, date=day.isoformat()), 303)
+        if wants_fragment():
+            return render("staff/bookings.html", block="booking_row", status=422,
+                          **_row_context(booking_id, error.message))  # fmt: skip
+        session[ROW_NOTICE] = {"booking_id": booking_id, "message": error.message}
+        return _back_to_row(site_id, booking_id, day)
+    if wants_fragment():
+        return render("staff/bookings.html", block="booking_row", **_row_context(booking_id))
+    return _back_to_row(site_id, booking_id, day)
 
 
 @bp.post("/sites/<int:site_id>/bookings/<int:booking_id>/no-show")
@@ -121,11 +176,16 @@ def decide(site_id: int, booking_id: int):
 def reveal_resident(site_id: int, booking_id: int):
     """Show the resident's whole number (to call them); every reveal is audited."""
     booking = _booking_at_site(booking_id)
+    day = clock.local(booking.slot.starts_at).date()
     audit.record("personal.revealed", "user", booking.user_id, site_id=g.site.id, summary="mobile")
     db.session.commit()
-    return render(
-        "staff/bookings.html", block="resident_mobile", b=booking, revealed=True, site=g.site
-    )
+    if wants_fragment():
+        return render("staff/bookings.html", block="resident_mobile", b=booking,
+                      revealed_id=booking.id, site=g.site)  # fmt: skip
+    # Audited here, once; the list's next view only shows the number, for this
+    # booking alone, and a reload masks it again.
+    session[REVEALED] = booking.id
+    return _back_to_row(site_id, booking.id, day)
 
 
 @bp.route("/sites/<int:site_id>/proxy-book", methods=["GET", "POST"])
