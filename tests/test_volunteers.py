@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -156,6 +157,47 @@ def test_organiser_marks_attendance_and_adjusts_with_a_reason(town):
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 3
 
 
+def test_check_in_after_being_marked_is_refused_as_already_done(town, freeze):
+    vol = town["vols"][0]
+    signup = service.sign_up(vol, town["activity"].id).signup
+    freeze(SATURDAY_9 - timedelta(minutes=30))
+    service.mark_attendance(signup.id, True, town["staff"])
+    with pytest.raises(service.VolunteerError) as refused, force_locale("en"):
+        service.self_check_in(vol, town["activity"].id, "123456")
+    assert refused.value.reason == "already"
+    assert refused.value.message == "You are already checked in for this activity."
+    assert service.balance(vol.id) == 2
+
+
+def test_hours_cannot_be_taken_back_once_the_points_are_spent(town):
+    vol, staff = town["vols"][0], town["staff"]
+    signup = service.sign_up(vol, town["activity"].id).signup
+    service.mark_attendance(signup.id, True, staff)
+    f.points(vol, -1, "spent")
+    db.session.commit()
+    for attended, hours in ((False, None), (True, Decimal("0.5"))):
+        with pytest.raises(service.VolunteerError) as refused, force_locale("en"):
+            service.mark_attendance(signup.id, attended, staff, hours, "记错了")
+        assert refused.value.reason == "spent"
+        assert "already spent these points" in refused.value.message
+    row = fresh(Signup, signup.id)
+    assert row.status == "attended" and Decimal(row.hours_credited) == 2
+    assert service.balance(vol.id) == 1
+    service.mark_attendance(signup.id, True, staff, Decimal(1), "提前离开")  # 1 point back: allowed
+    assert service.balance(vol.id) == 0
+
+
+def test_the_same_mark_twice_credits_once(town):
+    vol, staff = town["vols"][0], town["staff"]
+    signup = service.sign_up(vol, town["activity"].id).signup
+    for _ in range(2):
+        service.mark_attendance(signup.id, True, staff)
+    for _ in range(2):
+        service.mark_attendance(signup.id, False, staff)
+    points = db.session.scalars(select(PointsEntry.points).order_by(PointsEntry.id)).all()
+    assert points == [2, -2] and service.balance(vol.id) == 0
+
+
 def test_points_rate_comes_from_config(town, app):
     app.config["POINTS_PER_HOUR"] = 5
     signup = service.sign_up(town["vols"][0], town["activity"].id).signup
@@ -264,6 +306,25 @@ def test_opinions_only_during_publicity(town, freeze):
         service.comment_on_project(town["project"].id, town["resident"], "运行中的项目")
 
 
+def test_the_same_opinion_and_answer_sent_twice_are_kept_once(town):
+    from app.models import ProjectComment
+
+    project = f.project(town["site"], "publicity", publicity_starts_on=date(2026, 11, 23),
+                        publicity_ends_on=date(2026, 11, 25))  # fmt: skip
+    db.session.commit()
+    first = service.comment_on_project(project.id, town["resident"], "建议周末也开放")
+    again = service.comment_on_project(project.id, town["resident"], " 建议周末也开放 ")
+    assert again.id == first.id
+    service.comment_on_project(project.id, town["vols"][0], "建议周末也开放")  # someone else
+    assert db.session.scalar(select(func.count(ProjectComment.id))) == 2
+    for _ in range(2):
+        service.reply_to_comment(first.id, "好的，会考虑", town["staff"])
+    service.reply_to_comment(first.id, "周六开放", town["staff"])  # a changed answer counts
+    replies = select(func.count(AuditEntry.id)).where(AuditEntry.action == "project.reply")
+    assert db.session.scalar(replies) == 2
+    assert fresh(ProjectComment, first.id).reply == "周六开放"
+
+
 def test_project_outcome_counts_activities_and_hours(town):
     signup = service.sign_up(town["vols"][0], town["activity"].id).signup
     service.mark_attendance(signup.id, True, town["staff"])
@@ -287,6 +348,22 @@ def test_join_approve_leave(town):
     with pytest.raises(service.VolunteerError) as refused:
         service.leave_team(leader, team.id)
     assert refused.value.reason == "leader"
+
+
+def test_a_request_is_answered_once(town):
+    vol, team, staff = town["vols"][0], town["team"], town["staff"]
+    membership = service.request_to_join(vol, team.id)
+    service.decide_membership(membership.id, False, staff)
+    for approve in (True, False):
+        with pytest.raises(service.VolunteerError) as refused:
+            service.decide_membership(membership.id, approve, staff)
+        assert refused.value.reason == "not_pending"
+        assert refused.value.message == "这个申请已经处理过了。"
+    decided = select(func.count(AuditEntry.id)).where(AuditEntry.action.like("team.member_%"))
+    assert db.session.scalar(decided) == 1
+    with pytest.raises(service.VolunteerError) as refused:
+        service.leave_team(vol, team.id)
+    assert refused.value.reason == "not_member"
 
 
 def test_certificate_codes_are_unique_and_unguessable(app):

@@ -207,23 +207,42 @@ def proxy_book(
     created by staff) in the same transaction as the booking, so a refused
     booking leaves no account behind. Both are audited.
     """
-    from ..accounts.service import find_by_mobile
-
     begin_write()
-    user = find_by_mobile(mobile)
-    if user is None:
-        user = User(mobile=mobile, display_name=display_name, created_by_staff=True)
-        db.session.add(user)
-        db.session.flush()
-        audit.record(
-            "user.created_by_staff", "user", user.id, site_id=site.id, actor=staff,
-            summary=display_name,
-        )  # fmt: skip
+    user = _resident_for(mobile, display_name, staff, site)
     slot = db.session.get(Slot, slot_id)
     if slot is None or slot.service.site_id != site.id:
         db.session.rollback()
         raise BookingError("wrong_service", _("That time does not belong to this site."))
     return _book(user, slot_id, None, seats, False, staff)
+
+
+def _resident_for(mobile: str, display_name: str, staff: User, site: Site) -> User:
+    """The account of ``mobile``, created for the resident (and audited) if it is new.
+
+    Two staff may book for the same new number at once. The unique index on
+    the mobile keeps one account: the insert runs in a savepoint, so the
+    request that loses the race keeps its transaction and books for the
+    account the other has just committed (a new SELECT sees it).
+    """
+    from ..accounts.service import find_by_mobile
+
+    user = find_by_mobile(mobile)
+    if user is not None:
+        return user
+    user = User(mobile=mobile, display_name=display_name, created_by_staff=True)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        existing = find_by_mobile(mobile)
+        if existing is None:
+            raise
+        return existing
+    audit.record(
+        "user.created_by_staff", "user", user.id, site_id=site.id, actor=staff,
+        summary=display_name,
+    )  # fmt: skip
+    return user
 
 
 def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:

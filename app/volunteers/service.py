@@ -2,7 +2,14 @@
 
 Writers start with ``begin_write()``. Places and stock move only through
 conditional updates; a volunteer's points are a ledger whose sum is checked
-under a lock on the volunteer's row before any spending.
+under a lock on the volunteer's row before any spending or taking back.
+
+Every read-then-write holds the row it decides on (``_locked``): on SQLite the
+write lock of ``begin_write()`` already serialises writers, on PostgreSQL a
+row lock does, so a double tap or two app hosts make one decision. Locks are
+taken in one order, so two writers never wait for each other in a circle: an
+activity before its sign-ups, a sign-up or a redemption before the volunteer's
+user row, and that row before a mall item.
 """
 
 import secrets
@@ -17,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import audit, clock
-from ..database import begin_write, lock_row
+from ..database import begin_write, is_sqlite, lock_row
 from ..extensions import db
 from ..models import (
     Activity,
@@ -50,6 +57,24 @@ class VolunteerError(Exception):
 def _refuse(reason: str, message: str):
     db.session.rollback()
     raise VolunteerError(reason, message)
+
+
+def _locked(model, *criteria, options=()):
+    """The one ``model`` row matching ``criteria``, held until the transaction ends.
+
+    On PostgreSQL the SELECT takes a row lock and, once any other writer of the
+    row has committed, returns the row as that writer left it (READ COMMITTED
+    re-reads a locked row; one that no longer matches is not returned). The
+    values overwrite any copy of the object the session already holds, so the
+    checks that follow judge the latest state. On SQLite ``begin_write()``
+    already holds the database's write lock.
+    """
+    query = (
+        select(model).where(*criteria).options(*options).execution_options(populate_existing=True)
+    )
+    if not is_sqlite():
+        query = query.with_for_update(of=model)
+    return db.session.scalar(query)
 
 
 def points_per_hour() -> Decimal:
@@ -98,7 +123,11 @@ def request_to_join(user: User, team_id: int) -> Membership:
 def decide_membership(membership_id: int, approve: bool, by: User) -> None:
     """The leader or staff accept or decline a request to join."""
     begin_write()
-    membership = db.session.get(Membership, membership_id)
+    # Approve and decline at once: the second waits here, then finds the
+    # request answered (a member now, or gone).
+    membership = _locked(
+        Membership, Membership.id == membership_id, options=(joinedload(Membership.team),)
+    )
     if membership is None or membership.status != "pending":
         _refuse("not_pending", _("This request has already been answered."))
     team = membership.team
@@ -116,9 +145,7 @@ def decide_membership(membership_id: int, approve: bool, by: User) -> None:
 
 def leave_team(user: User, team_id: int) -> None:
     begin_write()
-    membership = db.session.scalar(
-        select(Membership).where(Membership.team_id == team_id, Membership.user_id == user.id)
-    )
+    membership = _locked(Membership, Membership.team_id == team_id, Membership.user_id == user.id)
     if membership is None:
         _refuse("not_member", _("You are not in this team."))
     if membership.status == "leader":
@@ -157,7 +184,7 @@ def advance_project(
     """Move a project one step along its lifecycle (audited)."""
     today = clock.today()
     begin_write()
-    project = db.session.get(Project, project_id)
+    project = _locked(Project, Project.id == project_id)  # two taps make one step
     check_transition(project, target, today)
     before = {"status": project.status}
     if target == "publicity":
@@ -192,14 +219,29 @@ def in_publicity(project: Project, today: date) -> bool:
 
 
 def comment_on_project(project_id: int, user: User, body: str) -> ProjectComment:
-    """A resident's opinion, only while the project is in its publicity period."""
+    """A resident's opinion, only while the project is in its publicity period.
+
+    The same opinion sent twice (a double tap) is published once.
+    """
     body = body.strip()
     begin_write()
-    project = db.session.get(Project, project_id)
+    # The project's lock keeps the publicity check true until the comment is
+    # in, and lets the duplicate check below see a comment sent a moment ago.
+    project = _locked(Project, Project.id == project_id)
     if not in_publicity(project, clock.today()):
         _refuse("closed", _("Opinions are taken only during the publicity period."))
     if not body or len(body) > 500:
         _refuse("body", _("Write your opinion in 1 to 500 characters."))
+    same = db.session.scalar(
+        select(ProjectComment).where(
+            ProjectComment.project_id == project.id,
+            ProjectComment.user_id == user.id,
+            ProjectComment.body == body,
+        )
+    )
+    if same is not None:
+        db.session.rollback()
+        return same
     comment = ProjectComment(project_id=project.id, user_id=user.id, body=body)
     db.session.add(comment)
     db.session.commit()
@@ -207,11 +249,19 @@ def comment_on_project(project_id: int, user: User, body: str) -> ProjectComment
 
 
 def reply_to_comment(comment_id: int, body: str, by: User) -> None:
+    """Staff answer an opinion, or change their answer (each change audited)."""
     body = body.strip()
     begin_write()
-    comment = db.session.get(ProjectComment, comment_id)
+    comment = _locked(
+        ProjectComment,
+        ProjectComment.id == comment_id,
+        options=(joinedload(ProjectComment.project),),
+    )
     if not body or len(body) > 500:
         _refuse("body", _("Write the answer in 1 to 500 characters."))
+    if comment.reply == body:  # the same answer sent twice: nothing changes
+        db.session.rollback()
+        return
     comment.reply, comment.replied_by_id, comment.replied_at = body, by.id, clock.now()
     audit.record("project.reply", "project", comment.project_id, actor=by,
                  site_id=comment.project.site_id, after={"comment_id": comment.id})  # fmt: skip
@@ -266,7 +316,9 @@ def sign_up(user: User, activity_id: int) -> SignupOutcome:
     begin_write()
     user = db.session.get(User, user.id)
     _require_volunteer(user)
-    activity = db.session.get(Activity, activity_id)
+    # Every change of the activity's places holds its row: a sign-up cannot
+    # slip into a place that a cancellation is handing to the waiting list.
+    activity = _locked(Activity, Activity.id == activity_id)
     if activity is None or activity.status != "open":
         _refuse("cancelled", _("This activity has been cancelled."))
     if activity.starts_at <= now:
@@ -298,40 +350,60 @@ def cancel_signup(user: User, activity_id: int) -> Signup:
     """Cancel before the deadline; the first on the waiting list moves up at once."""
     now = clock.now()
     begin_write()
-    signup = db.session.scalar(
-        select(Signup)
-        .where(Signup.activity_id == activity_id, Signup.user_id == user.id,
-               Signup.status.in_(("signed_up", "waitlisted")))
-        .options(joinedload(Signup.activity))
-    )  # fmt: skip
+    # The activity first: cancellations and sign-ups of one activity take
+    # turns, so a double tap cancels once and one freed place promotes one.
+    activity = _locked(Activity, Activity.id == activity_id)
+    signup = None
+    if activity is not None:
+        # Locked too: a check-in or an organiser's mark may be changing it.
+        signup = _locked(
+            Signup,
+            Signup.activity_id == activity_id,
+            Signup.user_id == user.id,
+            Signup.status.in_(("signed_up", "waitlisted")),
+        )
     if signup is None:
         _refuse("not_signed_up", _("You are not signed up for this activity."))
-    if signup.activity.signup_deadline < now:
+    if activity.signup_deadline < now:
         _refuse(
             "deadline", _("The sign-up deadline has passed; please tell the organiser instead.")
         )
     held = signup.status == "signed_up"
     signup.status = "cancelled"
     if held:
-        _release_place(activity_id)
         waiting = db.session.scalar(
             select(Signup)
             .where(Signup.activity_id == activity_id, Signup.status == "waitlisted")
             .order_by(Signup.id)
             .limit(1)
+            .execution_options(populate_existing=True)
         )
-        if waiting is not None and _take_place(activity_id):
-            waiting.status = "signed_up"
+        if waiting is not None:
+            waiting.status = "signed_up"  # the freed place passes straight to the queue
+        else:
+            _release_place(activity_id)
     db.session.commit()
     return signup
 
 
 def _credit(signup: Signup, hours: Decimal, reason: str, by: User | None) -> None:
-    """Set the hours of an attended sign-up and put the points difference in the ledger."""
+    """Set the hours of an attended sign-up and put the points difference in the ledger.
+
+    The caller holds the sign-up's row (``_locked``), so ``hours_credited`` is
+    the latest: the same mark arriving twice credits nothing the second time.
+    Taking points back never drives the balance below zero.
+    """
     old = Decimal(signup.hours_credited or 0)
+    delta = int(((hours - old) * points_per_hour()).to_integral_value())
+    if delta < 0:
+        lock_row(User, signup.user_id)  # against a redemption spending the same points
+        if balance(signup.user_id) + delta < 0:
+            _refuse(
+                "spent",
+                _("The volunteer has already spent these points, so the hours cannot be lowered."),
+            )
     signup.hours_credited = hours
     signup.credit_reason = reason
-    delta = int(((hours - old) * points_per_hour()).to_integral_value())
     if delta:
         db.session.add(PointsEntry(
             user_id=signup.user_id, kind="earned" if old == 0 else "adjusted", points=delta,
@@ -349,13 +421,18 @@ def self_check_in(user: User, activity_id: int, code: str) -> Signup:
     """A volunteer checks in with the activity's short code, on the day."""
     now = clock.now()
     begin_write()
-    signup = db.session.scalar(
-        select(Signup)
-        .where(Signup.activity_id == activity_id, Signup.user_id == user.id,
-               Signup.status == "signed_up")
-        .options(joinedload(Signup.activity))
-    )  # fmt: skip
-    if signup is None:
+    # A double tap, or the organiser marking at the same moment, waits here
+    # and then finds the sign-up already attended: the hours are credited once.
+    signup = _locked(
+        Signup,
+        Signup.activity_id == activity_id,
+        Signup.user_id == user.id,
+        Signup.status != "cancelled",
+        options=(joinedload(Signup.activity),),
+    )
+    if signup is not None and signup.status == "attended":
+        _refuse("already", _("You are already checked in for this activity."))
+    if signup is None or signup.status != "signed_up":
         _refuse("not_signed_up", _("You are not signed up for this activity."))
     activity = signup.activity
     if not checkin_open(activity, now):
@@ -375,11 +452,12 @@ def mark_attendance(
     """The organiser marks who came; attended volunteers get the scheduled hours
     by default, and a different number needs a reason."""
     reason = " ".join(reason.split())
+    # NaN and infinities compare by raising, not by being out of range.
+    if hours is not None and not Decimal(hours).is_finite():
+        raise VolunteerError("hours", _("Hours must be more than 0 and at most 24."))
     begin_write()
-    signup = db.session.scalar(
-        select(Signup).where(Signup.id == signup_id).options(joinedload(Signup.activity))
-    )
-    if signup.status not in ("signed_up", "attended", "absent"):
+    signup = _locked(Signup, Signup.id == signup_id, options=(joinedload(Signup.activity),))
+    if signup is None or signup.status not in ("signed_up", "attended", "absent"):
         _refuse("status", _("Only volunteers with a place can be marked."))
     activity = signup.activity
     before = {"status": signup.status, "hours": str(signup.hours_credited)}
@@ -458,7 +536,7 @@ def redeem(user: User, item_id: int) -> Redemption:
     """Exchange points for an item: stock and balance are checked atomically."""
     begin_write()
     lock_row(User, user.id)  # the balance check and the spend stay one step
-    item = db.session.get(MallItem, item_id)
+    item = db.session.get(MallItem, item_id, populate_existing=True)
     if item is None or not item.active:
         _refuse("item", _("This item is no longer offered."))
     if balance(user.id) < item.points_cost:
@@ -485,17 +563,19 @@ def redeem(user: User, item_id: int) -> Redemption:
 def decide_redemption(redemption_id: int, picked_up: bool, by: User) -> Redemption:
     """Staff hand the item over, or cancel the redemption (points and stock come back)."""
     begin_write()
-    redemption = db.session.scalar(
-        select(Redemption)
-        .where(Redemption.id == redemption_id)
-        .options(joinedload(Redemption.item))
+    # Hand-over and cancel (or two cancels) at once: the second waits here and
+    # finds the redemption handled, so points and stock come back once.
+    redemption = _locked(
+        Redemption, Redemption.id == redemption_id, options=(joinedload(Redemption.item),)
     )
-    if redemption.status != "reserved":
+    if redemption is None or redemption.status != "reserved":
         _refuse("status", _("This redemption has already been handled."))
     redemption.decided_at = clock.now()
     if picked_up:
         redemption.status = "picked_up"
     else:
+        # The volunteer before the item, in the order redeem() takes them.
+        lock_row(User, redemption.user_id)
         redemption.status = "cancelled"
         db.session.execute(
             update(MallItem)
@@ -508,7 +588,8 @@ def decide_redemption(redemption_id: int, picked_up: bool, by: User) -> Redempti
         )  # fmt: skip
         db.session.add(refund)
     audit.record(
-        f"redemption.{redemption.status}", "redemption", redemption.id,
+        "redemption.picked_up" if picked_up else "redemption.cancelled",
+        "redemption", redemption.id,
         site_id=redemption.item.site_id, actor=by, summary=redemption.item.name,
     )  # fmt: skip
     db.session.commit()
