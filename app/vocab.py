@@ -142,6 +142,10 @@ REDEMPTION_STATUSES = _index(
 # What the audit log calls each kind of change (the code stays beside it).
 AUDIT_ACTIONS = _index(
     Term("account.deleted", _l("account deleted")),
+    Term("booking.booked", _l("booking approved")),
+    Term("booking.checked_in", _l("resident checked in")),
+    Term("booking.declined", _l("booking declined")),
+    Term("booking.no_show", _l("marked as not come")),
     Term("booking.proxy", _l("booked for a resident")),
     Term("community.deleted", _l("community deleted")),
     Term("community.saved", _l("community saved")),
@@ -151,6 +155,8 @@ AUDIT_ACTIONS = _index(
     Term("points.adjusted", _l("points adjusted")),
     Term("project.reply", _l("project comment answered")),
     Term("project.status", _l("project stage changed")),
+    Term("redemption.cancelled", _l("exchange cancelled, points returned")),
+    Term("redemption.picked_up", _l("exchanged goods handed over")),
     Term("scope.granted", _l("staff scope granted")),
     Term("scope.revoked", _l("staff scope revoked")),
     Term("service.rules", _l("booking rules changed")),

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+
+@bp.context_processor
+def audit_helpers():
+    from .audit_view import change_rows
+
+    return {"change_rows": change_rows}
+
+
 from . import data, places, routes  # noqa: E402,F401

@@ -457,7 +457,7 @@ def check_in(booking_id: int, staff: User) -> Booking:
     before = booking.status
     booking.status = "checked_in"
     booking.checked_in_at = now
-    _audit_status(booking, before, staff)
+    _audit_status(booking, before, staff, "booking.checked_in")
     db.session.commit()
     return booking
 
@@ -478,7 +478,7 @@ def mark_no_show(booking_id: int, staff: User) -> Booking:
     before = booking.status
     booking.status = "no_show"
     booking.no_show_at = now
-    _audit_status(booking, before, staff)
+    _audit_status(booking, before, staff, "booking.no_show")
     db.session.commit()
     return booking
 
@@ -496,14 +496,14 @@ def decide(booking_id: int, approve: bool, staff: User) -> Booking:
         booking.status = "booked"
     else:
         _finish(booking, "declined", now)
-    _audit_status(booking, before, staff)
+    _audit_status(booking, before, staff, "booking.booked" if approve else "booking.declined")
     db.session.commit()
     return booking
 
 
-def _audit_status(booking: Booking, before: str, staff: User) -> None:
+def _audit_status(booking: Booking, before: str, staff: User, action: str) -> None:
     audit.record(
-        f"booking.{booking.status}", "booking", booking.id, site_id=site_of(booking).id,
+        action, "booking", booking.id, site_id=site_of(booking).id,
         actor=staff, summary=booking.slot.service.name,
         before={"status": before}, after={"status": booking.status},
     )  # fmt: skip
