@@ -56,5 +56,28 @@ def render(
     return response
 
 
+def keep_the_address(response: Response) -> Response:
+    """Keep the page's own URL in the address bar when a boosted form is
+    answered with a page instead of a redirect (a refusal, 422; an error).
+
+    htmx pushes the URL a boosted request went to, so a refused POST would put
+    ``/slots/5/book`` in the address bar and in the history, and a reload or a
+    Back would ask for it with GET (405). ``HX-Push-Url: false`` leaves the URL
+    of the page the form was sent from, which a reload shows again. A redirect
+    needs nothing: htmx follows it and pushes where it led. A view that chose
+    a URL itself (``HX-Push-Url`` or ``HX-Replace-Url``) keeps its choice.
+    """
+    if (
+        is_boosted()
+        and request.method not in ("GET", "HEAD")
+        and not 300 <= response.status_code < 400
+        and "HX-Push-Url" not in response.headers
+        and "HX-Replace-Url" not in response.headers
+    ):
+        response.headers["HX-Push-Url"] = "false"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["is_htmx"] = is_htmx
+    app.after_request(keep_the_address)

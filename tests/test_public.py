@@ -418,3 +418,101 @@ def test_no_inline_script_or_style_in_pages(client, city):
         assert not re.search(r"<script(?![^>]*\bsrc=)", text)
         assert " style=" not in text and "<style" not in text
         assert "//cdn" not in text and "https://" not in text
+
+
+# Meta descriptions ------------------------------------------------------------
+
+
+def _descriptions(html: str) -> list[str]:
+    """The content of every <meta name="description"> in a page, unescaped."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Metas(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "meta" and attrs.get("name") == "description":
+                found.append((attrs.get("content") or "").strip())
+
+    Metas().feed(html)
+    return found
+
+
+def test_each_public_page_has_one_description_of_its_own(client, city):
+    from datetime import timedelta
+
+    center = city["center"]
+    service = f.bookable_service(center, name="法律咨询预约")
+    f.slot(service, MONDAY_10AM + timedelta(days=1))
+    plain = center.services[0]  # a service of the site that takes no bookings
+    f.activity(center, MONDAY_10AM + timedelta(days=2), title="敬老院陪伴", team_obj=f.team(center))
+    db.session.commit()
+    pages = {
+        "/": None,
+        "/sites": None,
+        f"/sites/{center.id}": ("东方社区党群服务中心", "浦东南路100号"),
+        f"/services/{service.id}": ("法律咨询预约", "东方社区党群服务中心", "浦东南路100号"),
+        f"/services/{plain.id}": (plain.name, "东方社区党群服务中心"),
+        "/activities": None,
+    }
+    seen = {}
+    for path, names in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        descriptions = _descriptions(response.text)
+        assert len(descriptions) == 1, (path, descriptions)
+        (description,) = descriptions
+        assert len(description) >= 20 and "\n" not in description, (path, description)
+        for name in names or ():
+            assert name in description, (path, description)
+        seen[path] = description
+    assert len(set(seen.values())) == len(seen), "each page says what it is about"
+    # A page without one of its own has the portal's: the login page, say.
+    assert len(_descriptions(client.get("/login").text)) == 1
+
+
+def test_description_follows_the_language(client, city):
+    client.set_cookie("lang", "en")
+    (english,) = _descriptions(client.get(f"/sites/{city['center'].id}").text)
+    assert english.startswith("东方社区党群服务中心, 浦东南路100号: opening hours")
+
+
+# The day fragment of a service page -------------------------------------------
+
+
+def test_day_fragment_marks_the_chosen_chip_and_stays_small(client, auth, city):
+    """htmx swaps the chips with the day's times, so the chosen chip is marked
+    after a swap too; a fortnight of days with eight times a day stays within
+    the 8 KB budget of a fragment: as it is for a visitor, and as sent (the
+    app compresses) with a booking form for each time."""
+    from datetime import timedelta
+
+    service = f.bookable_service(city["center"], name="理疗", rule={"window_days": 14})
+    for day in range(1, 15):
+        for hour in range(8):  # 8 times a day, 10:00 to 17:00
+            f.slot(service, MONDAY_10AM + timedelta(days=day, hours=hour))
+    resident = f.user("王阿姨")
+    db.session.commit()
+
+    def fragment(**headers):
+        return client.get(
+            f"/services/{service.id}",
+            query_string={"date": "2026-11-30"},
+            headers={"HX-Request": "true", "HX-Target": "slots", **headers},
+        )
+
+    visitor = fragment()
+    assert visitor.status_code == 200
+    assert len(visitor.data) <= 8 * 1024, len(visitor.data)
+    auth.login(resident)
+    response = fragment()
+    assert response.status_code == 200
+    text = response.text
+    assert text.lstrip().startswith('<section id="slots"')
+    assert text.count('<a id="day-') == 14 and text.count("<form") == 8
+    current = re.findall(r'<a id="day-([\d-]+)"[^>]*aria-current="date"', text)
+    assert current == ["2026-11-30"]
+    sent = fragment(**{"Accept-Encoding": "gzip"})
+    assert sent.headers["Content-Encoding"] == "gzip"
+    assert len(sent.data) <= 8 * 1024, len(sent.data)

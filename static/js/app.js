@@ -29,8 +29,19 @@
     if (summary) { summary.focus(); }
   }
 
+  // The chosen date chip in sight, also far along the strip (a swapped-in
+  // strip starts scrolled to its first day). Only the strip scrolls, not the page.
+  function showChosenDay(root) {
+    root.querySelectorAll(".date-chips [aria-current]").forEach(function (chip) {
+      var strip = chip.parentElement;
+      var offset = chip.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+      strip.scrollLeft += offset - (strip.clientWidth - chip.offsetWidth) / 2;
+    });
+  }
+
   function init(root) {
     focusErrors(root);
+    showChosenDay(root);
     root.querySelectorAll("[data-near-me]").forEach(function (button) {
       button.hidden = false;
       if (button.dataset.bound) { return; }
@@ -47,6 +58,10 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  // Pages swapped in by htmx (boosted links) need the same set-up.
-  document.addEventListener("htmx:load", function (event) { init(event.target); });
+  // Pages swapped in by htmx (boosted links) need the same set-up, once htmx
+  // has scrolled a boosted page to its top (right after this event): so an
+  // error summary focused here stays in view.
+  document.addEventListener("htmx:load", function (event) {
+    setTimeout(function () { init(event.target); }, 0);
+  });
 })();
