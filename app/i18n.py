@@ -45,6 +45,15 @@ def local_date(day: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(day, fmt)
 
 
+def month_day(day: date) -> str:
+    """'12月2日' / 'Dec 2': the locale's own month-and-day (a skeleton, not a pattern:
+    the pattern 'MMMd' would read '12月2' in Chinese)."""
+    from babel.dates import format_skeleton
+    from flask_babel import get_locale
+
+    return format_skeleton("MMMd", day, locale=get_locale() or "zh")
+
+
 def local_day(moment: date | datetime | None) -> str:
     """'11月24日 星期二' / 'Nov 24 Tuesday': a short date with its weekday."""
     if moment is None:
@@ -52,7 +61,7 @@ def local_day(moment: date | datetime | None) -> str:
     from .vocab import WEEKDAYS
 
     day = clock.local(moment).date() if isinstance(moment, datetime) else moment
-    return f"{format_date(day, 'MMMd')} {WEEKDAYS[day.weekday()]}"
+    return f"{month_day(day)} {WEEKDAYS[day.weekday()]}"
 
 
 def init_app(app: Flask) -> None:
@@ -61,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_day"] = local_day
+    app.jinja_env.filters["month_day"] = month_day
 
     @app.context_processor
     def inject_preferences():

@@ -3,11 +3,11 @@
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from . import clock, vocab
 from .accounts.mobile import mask_mobile
+from .i18n import month_day
 from .sites.directory import kind_label
 from .sites.hours import format_minutes
 
@@ -23,7 +23,7 @@ def relative_time(when: datetime, moment: datetime) -> str:
         return _("tomorrow at %(time)s", time=time)
     if 1 < days < 7:
         return _("%(weekday)s at %(time)s", weekday=vocab.WEEKDAYS[local_when.weekday()], time=time)
-    return _("%(date)s at %(time)s", date=format_date(local_when.date(), "MMMd"), time=time)
+    return _("%(date)s at %(time)s", date=month_day(local_when.date()), time=time)
 
 
 def hours(value) -> str:
