@@ -287,3 +287,12 @@ def points(user_obj, amount: int, kind: str = "adjusted", reason: str = "测试"
 
     db.session.add(PointsEntry(user_id=user_obj.id, kind=kind, points=amount, reason=reason))
     db.session.flush()
+
+
+def prefixed(prefix: str, data: dict) -> dict:
+    """Form data as a prefixed form posts it: prefixed("basic", {"name": …}) → {"basic-name": …}.
+
+    Forms that share a page carry a prefix (app/forms.py PrefixedForm), so their
+    fields' names and ids never collide.
+    """
+    return {f"{prefix}-{key}": value for key, value in data.items()}

@@ -58,10 +58,14 @@ def test_the_log_page_shows_labels_times_and_the_hour(client, auth, freeze):
     auth.login(staff)
     added = client.post(
         f"/staff/sites/{site.id}/hours",
-        data={"weekday": "1", "opens": "14:00", "closes": "17:30", "version": site.version},
+        data=f.prefixed(
+            "hours", {"weekday": "1", "opens": "14:00", "closes": "17:30", "version": site.version}
+        ),
     )
     assert added.status_code == 303
-    closed = client.post(f"/staff/sites/{site.id}/close", data={f"site{site.id}-reason": "停电"})
+    closed = client.post(
+        f"/staff/sites/{site.id}/close", data={f"site{site.id}-close-reason": "停电"}
+    )
     assert closed.status_code == 303
     auth.logout()
     auth.login(admin)

@@ -402,9 +402,9 @@ def test_staff_edit_booking_rules_and_weekly_times(client, auth, desk):
     assert client.get(base + "/rules").status_code == 200
     rules = {"seat_limit": "99", "window_days": "7", "min_notice_minutes": "0",
              "cancel_cutoff_minutes": "60", "max_active": "2", "max_per_month": "4"}  # fmt: skip
-    bad = client.post(base + "/rules", data=rules)
+    bad = client.post(base + "/rules", data=f.prefixed("rules", rules))
     assert bad.status_code == 422 and "请填写 1 到 20 之间的整数" in bad.text
-    good = client.post(base + "/rules", data={**rules, "seat_limit": "3"})
+    good = client.post(base + "/rules", data=f.prefixed("rules", {**rules, "seat_limit": "3"}))
     assert good.status_code == 303
     db.session.rollback()
     assert desk["svc"].booking_rule.seat_limit == 3
@@ -416,12 +416,16 @@ def test_staff_edit_booking_rules_and_weekly_times(client, auth, desk):
         "capacity": "2",
     }
     backwards = client.post(
-        base + "/slot-rules", data={**times, "starts": "12:00", "ends": "09:00"}
+        base + "/slot-rules",
+        data=f.prefixed("times", {**times, "starts": "12:00", "ends": "09:00"}),
     )
     assert backwards.status_code == 422 and "结束时间必须晚于开始时间" in backwards.text
-    bad_time = client.post(base + "/slot-rules", data={**times, "starts": "25:00", "ends": "26:00"})
+    bad_time = client.post(
+        base + "/slot-rules",
+        data=f.prefixed("times", {**times, "starts": "25:00", "ends": "26:00"}),
+    )
     assert bad_time.status_code == 422 and "请按 09:00 这样的格式填写时间" in bad_time.text
-    added = client.post(base + "/slot-rules", data=times)
+    added = client.post(base + "/slot-rules", data=f.prefixed("times", times))
     assert added.status_code == 303
     db.session.rollback()
     wednesday_slots = [

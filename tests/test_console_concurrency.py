@@ -72,10 +72,10 @@ def test_parallel_saves_of_one_version_keep_one(desk):
     visitors = log_in_all(desk["base_url"], desk["staff"], f.PASSWORD, "/staff/")
 
     def save(i, visitor, token):
-        data = {
+        data = f.prefixed("basic", {
             "version": desk["version"], "name": f"并发驿站{i}", "address": f"并发路{i}号",
             "phone": "", "description": "", "latitude": "31.2", "longitude": "121.4",
-        }  # fmt: skip
+        })  # fmt: skip
         return lambda: visitor.post(path, data, token)
 
     responses = fire_together([save(i, v, t) for i, (v, t) in enumerate(visitors)])

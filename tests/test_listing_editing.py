@@ -11,7 +11,7 @@ from app.clock import LOCAL_TZ
 from app.extensions import db
 from app.models import AuditEntry, OpeningInterval, Site
 from app.sites.editing import overlapping
-from app.sites.hours import parse_hhmm
+from app.sites.hours import parse_hhmm, parse_typed_time
 
 from . import factories as f
 
@@ -59,7 +59,8 @@ def test_save_basic_information(client, desk):
     site_id = desk["site"].id
     old_address = desk["site"].address
     response = client.post(
-        f"/staff/sites/{site_id}/edit/basic", data={**BASIC, "version": desk["v"]}
+        f"/staff/sites/{site_id}/edit/basic",
+        data=f.prefixed("basic", {**BASIC, "version": desk["v"]}),
     )
     assert response.status_code == 303
     site = current(site_id)
@@ -84,7 +85,8 @@ def test_save_basic_information(client, desk):
 def test_bad_basic_information_changes_nothing(client, desk, change, message):
     site_id = desk["site"].id
     response = client.post(
-        f"/staff/sites/{site_id}/edit/basic", data={**BASIC, **change, "version": desk["v"]}
+        f"/staff/sites/{site_id}/edit/basic",
+        data=f.prefixed("basic", {**BASIC, **change, "version": desk["v"]}),
     )
     assert response.status_code == 422 and message in response.text
     assert 'class="error-summary"' in response.text and 'href="#' in response.text
@@ -94,11 +96,14 @@ def test_bad_basic_information_changes_nothing(client, desk, change, message):
 
 def test_second_editor_gets_a_conflict_not_an_overwrite(client, desk):
     site_id = desk["site"].id
-    first = client.post(f"/staff/sites/{site_id}/edit/basic", data={**BASIC, "version": desk["v"]})
+    first = client.post(
+        f"/staff/sites/{site_id}/edit/basic",
+        data=f.prefixed("basic", {**BASIC, "version": desk["v"]}),
+    )
     assert first.status_code == 303
     stale = client.post(
         f"/staff/sites/{site_id}/edit/basic",
-        data={**BASIC, "address": "另一个地址1号", "version": desk["v"]},
+        data=f.prefixed("basic", {**BASIC, "address": "另一个地址1号", "version": desk["v"]}),
     )
     assert stale.status_code == 409
     assert "其他人保存了这个站点的信息" in stale.text
@@ -107,7 +112,7 @@ def test_second_editor_gets_a_conflict_not_an_overwrite(client, desk):
     assert current(site_id).address == "浦东南路200号"
     again = client.post(
         f"/staff/sites/{site_id}/edit/basic",
-        data={**BASIC, "address": "另一个地址1号", "version": desk["v"] + 1},
+        data=f.prefixed("basic", {**BASIC, "address": "另一个地址1号", "version": desk["v"] + 1}),
     )
     assert again.status_code == 303 and current(site_id).address == "另一个地址1号"
 
@@ -116,13 +121,13 @@ def test_facilities(client, desk):
     site_id = desk["site"].id
     response = client.post(
         f"/staff/sites/{site_id}/edit/facilities",
-        data={"facilities": ["water", "wifi"], "version": desk["v"]},
+        data=f.prefixed("facilities", {"facilities": ["water", "wifi"], "version": desk["v"]}),
     )
     assert response.status_code == 303
     assert current(site_id).facility_codes == ["water", "wifi"]
     bad = client.post(
         f"/staff/sites/{site_id}/edit/facilities",
-        data={"facilities": ["spa"], "version": desk["v"] + 1},
+        data=f.prefixed("facilities", {"facilities": ["spa"], "version": desk["v"] + 1}),
     )
     assert bad.status_code == 422
     assert current(site_id).facility_codes == ["water", "wifi"]
@@ -139,7 +144,9 @@ def test_hours_change_what_open_now_says(client, desk):
     assert "已休息" in client.get(f"/sites/{site_id}").text
     added = client.post(
         f"/staff/sites/{site_id}/hours",
-        data={"weekday": "0", "opens": "08:30", "closes": "12:00", "version": desk["v"] + 1},
+        data=f.prefixed(
+            "hours", {"weekday": "0", "opens": "08:30", "closes": "12:00", "version": desk["v"] + 1}
+        ),
     )
     assert added.status_code == 303
     assert "正在开放" in client.get(f"/sites/{site_id}").text
@@ -151,13 +158,20 @@ def test_hours_change_what_open_now_says(client, desk):
      ("930", 570), ("9:30", 570), ("8", 480), ("24:00", 1440), ("2400", 1440)],
 )  # fmt: skip
 def test_times_are_understood_as_typed_on_a_phone(typed, minutes):
-    assert parse_hhmm(typed) == minutes
+    assert parse_typed_time(typed) == minutes
 
 
 @pytest.mark.parametrize(
     "typed", ["24:01", "25", "17:60", "1:5", "9点", "١٧٣٠", "-9:00", "", "12345"]
 )
 def test_what_is_not_a_time_is_refused(typed):
+    assert parse_typed_time(typed) is None
+    assert parse_hhmm(typed) is None
+
+
+@pytest.mark.parametrize("typed", ["1730", "17.30", "8", "１７：３０"])
+def test_files_keep_the_strict_form(typed):
+    """The CSV import documents HH:MM: a file's typo is refused, not guessed."""
     assert parse_hhmm(typed) is None
 
 
@@ -165,7 +179,9 @@ def test_staff_enter_hours_as_they_type_them(client, desk):
     site_id = desk["site"].id
     response = client.post(
         f"/staff/sites/{site_id}/hours",
-        data={"weekday": "1", "opens": "０８３０", "closes": "17.30", "version": desk["v"]},
+        data=f.prefixed(
+            "hours", {"weekday": "1", "opens": "０８３０", "closes": "17.30", "version": desk["v"]}
+        ),
     )
     assert response.status_code == 303
     tuesday = [i for i in current(site_id).opening_intervals if i.weekday == 1]
@@ -174,7 +190,7 @@ def test_staff_enter_hours_as_they_type_them(client, desk):
 
 def test_time_fields_offer_the_keyboard_with_a_colon(client, desk):
     page = client.get(f"/staff/sites/{desk['site'].id}/edit").text
-    for name in ("opens", "closes", "extended_opens", "extended_closes"):
+    for name in ("hours-opens", "hours-closes", "special-opens", "special-closes"):
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
         assert 'inputmode="text"' in tag and "numeric" not in tag, tag
     assert "服务与设施" not in page  # the special day's "What" once read so
@@ -191,7 +207,8 @@ def test_time_fields_offer_the_keyboard_with_a_colon(client, desk):
 def test_bad_hours_change_nothing(client, desk, form, message):
     site_id = desk["site"].id
     response = client.post(
-        f"/staff/sites/{site_id}/hours", data={"weekday": "0", "version": desk["v"], **form}
+        f"/staff/sites/{site_id}/hours",
+        data=f.prefixed("hours", {"weekday": "0", "version": desk["v"], **form}),
     )
     assert response.status_code == 422 and message in response.text
     assert len(current(site_id).opening_intervals) == 1
@@ -231,7 +248,8 @@ def test_other_staff_get_403(client, auth, desk):
     assert client.get(f"/staff/sites/{site_id}/edit").status_code == 403
     assert (
         client.post(
-            f"/staff/sites/{site_id}/edit/basic", data={**BASIC, "version": desk["v"]}
+            f"/staff/sites/{site_id}/edit/basic",
+            data=f.prefixed("basic", {**BASIC, "version": desk["v"]}),
         ).status_code
         == 403
     )
@@ -243,13 +261,16 @@ def test_special_days_and_notices(client, desk):
     v = desk["v"]
     closed = client.post(
         f"/staff/sites/{site_id}/special-days",
-        data={
-            "kind": "closed",
-            "starts_on": "2026-11-23",
-            "ends_on": "2026-11-23",
-            "note": "停电检修",
-            "version": v,
-        },
+        data=f.prefixed(
+            "special",
+            {
+                "kind": "closed",
+                "starts_on": "2026-11-23",
+                "ends_on": "2026-11-23",
+                "note": "停电检修",
+                "version": v,
+            },
+        ),
     )
     assert closed.status_code == 303
     public = client.get(f"/sites/{site_id}").text
@@ -257,18 +278,18 @@ def test_special_days_and_notices(client, desk):
     extended = {"kind": "extended", "starts_on": "2026-11-24", "ends_on": "2026-11-24"}
     evening = client.post(
         f"/staff/sites/{site_id}/special-days",
-        data={**extended, "extended_opens": "18:00", "extended_closes": "21:00", "version": v + 1},
+        data=f.prefixed(
+            "special", {**extended, "opens": "18:00", "closes": "21:00", "version": v + 1}
+        ),
     )
     assert evening.status_code == 303
     assert "18:00–21:00" in client.get(f"/sites/{site_id}").text
     notice = client.post(
         f"/staff/sites/{site_id}/notices",
-        data={
-            "title": "周六义诊",
-            "body": "欢迎参加",
-            "publish_on": "2026-11-23",
-            "version": v + 2,
-        },
+        data=f.prefixed(
+            "notice",
+            {"title": "周六义诊", "body": "欢迎参加", "publish_on": "2026-11-23", "version": v + 2},
+        ),
     )
     assert notice.status_code == 303
     assert "周六义诊" in client.get(f"/sites/{site_id}").text
@@ -303,7 +324,7 @@ EXTENDED = {"kind": "extended", "starts_on": "2026-11-24", "ends_on": "2026-11-2
     [
         ("special-days", {**CLOSED, "starts_on": "2026-11-25"}, "结束日期不能早于开始日期"),
         ("special-days", EXTENDED, "延时服务要填写开始和结束时间"),
-        ("special-days", {**EXTENDED, "extended_opens": "21:00", "extended_closes": "18:00"},
+        ("special-days", {**EXTENDED, "opens": "21:00", "closes": "18:00"},
          "关门时间必须晚于开门时间"),
         ("special-days", {**CLOSED, "starts_on": ""}, "请选择开始日期"),
         ("notices", {"title": "通知", "publish_on": "2026-11-25", "expires_on": "2026-11-20"},
@@ -314,7 +335,10 @@ EXTENDED = {"kind": "extended", "starts_on": "2026-11-24", "ends_on": "2026-11-2
 )  # fmt: skip
 def test_bad_special_days_and_notices_change_nothing(client, desk, path, form, message):
     site_id = desk["site"].id
-    response = client.post(f"/staff/sites/{site_id}/{path}", data={**form, "version": desk["v"]})
+    prefix = "special" if path == "special-days" else "notice"
+    response = client.post(
+        f"/staff/sites/{site_id}/{path}", data=f.prefixed(prefix, {**form, "version": desk["v"]})
+    )
     assert response.status_code == 422 and message in response.text
     site = current(site_id)
     assert site.special_days == [] and site.notices == [] and site.version == desk["v"]
@@ -325,8 +349,8 @@ def test_add_and_retire_a_service(client, desk):
     v = desk["v"]
     response = client.post(
         f"/staff/sites/{site_id}/services",
-        data={"category": "legal", "service_name": "法律援助咨询", "service_description": "每周三",
-              "bookable": "y", "version": v},
+        data=f.prefixed("service", {"category": "legal", "name": "法律援助咨询",
+                                    "description": "每周三", "bookable": "y", "version": v}),
     )  # fmt: skip
     assert response.status_code == 303
     site = current(site_id)
@@ -354,14 +378,17 @@ def test_add_and_retire_a_service(client, desk):
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"category": "legal", "service_name": ""}, "请填写服务名称"),
-        ({"category": "spa", "service_name": "按摩"}, "Not a valid choice"),
-        ({"category": "legal", "service_name": "长" * 81}, "名称请不要超过 80 个字"),
+        ({"category": "legal", "name": ""}, "请填写服务名称"),
+        ({"category": "spa", "name": "按摩"}, "Not a valid choice"),
+        ({"category": "legal", "name": "长" * 81}, "名称请不要超过 80 个字"),
     ],
 )
 def test_bad_services_change_nothing(client, desk, form, message):
     site_id = desk["site"].id
-    response = client.post(f"/staff/sites/{site_id}/services", data={**form, "version": desk["v"]})
+    response = client.post(
+        f"/staff/sites/{site_id}/services",
+        data=f.prefixed("service", {**form, "version": desk["v"]}),
+    )
     assert response.status_code == 422
     assert current(site_id).services == []
     if message != "Not a valid choice":

@@ -54,7 +54,7 @@ def test_a_staff_change_retires_every_copy_at_once(app, client, cached, auth):
     db.session.commit()
     staff_client.post("/login", data={"mobile": staff.mobile, "password": f.PASSWORD})
     response = staff_client.post(
-        f"/staff/sites/{cached.id}/close", data={f"site{cached.id}-reason": "水管维修"}
+        f"/staff/sites/{cached.id}/close", data={f"site{cached.id}-close-reason": "水管维修"}
     )
     assert response.status_code == 303
     assert generation() == before + 1

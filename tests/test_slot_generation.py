@@ -75,8 +75,9 @@ def test_saving_rules_of_a_site_with_such_a_closure_works(city, client, auth):
     service = city["services"]["阳光理发"]
     response = client.post(
         f"/staff/sites/{city['station'].id}/services/{service.id}/rules",
-        data={"seat_limit": 1, "window_days": 60, "min_notice_minutes": 60,
-              "cancel_cutoff_minutes": 120, "max_active": 2, "max_per_month": 4},
+        data=f.prefixed("rules", {"seat_limit": 1, "window_days": 60, "min_notice_minutes": 60,
+                                  "cancel_cutoff_minutes": 120, "max_active": 2,
+                                  "max_per_month": 4}),
     )  # fmt: skip
     assert response.status_code == 303
 
@@ -129,8 +130,10 @@ def test_generate_all_reports_what_it_did(city):
 def test_dates_outside_the_window_are_refused(city, client, auth, path, form):
     station = city["station"]
     auth.login(city["staff"])
+    prefix = "special" if path == "special-days" else "notice"
     response = client.post(
-        f"/staff/sites/{station.id}/{path}", data={**form, "version": station.version}
+        f"/staff/sites/{station.id}/{path}",
+        data=f.prefixed(prefix, {**form, "version": station.version}),
     )
     assert response.status_code == 422
     assert "请选择 2025-11-22 到 2028-11-23 之间的日期" in response.text
@@ -146,8 +149,9 @@ def test_dates_inside_the_window_are_kept(city, client, auth):
     auth.login(city["staff"])
     response = client.post(
         f"/staff/sites/{station.id}/special-days",
-        data={"kind": "closed", "starts_on": "2025-11-22", "ends_on": "2028-11-23",
-              "note": "长期装修", "version": station.version},
+        data=f.prefixed("special", {"kind": "closed", "starts_on": "2025-11-22",
+                                    "ends_on": "2028-11-23", "note": "长期装修",
+                                    "version": station.version}),
     )  # fmt: skip
     assert response.status_code == 303
     db.session.rollback()

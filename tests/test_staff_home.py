@@ -81,7 +81,8 @@ def test_home_query_count_does_not_grow_with_sites(client, unit, count_queries):
 def test_close_with_reason_then_open_again(client, unit):
     station_id = unit["station"].id
     response = client.post(
-        f"/staff/sites/{station_id}/close", data={f"site{station_id}-reason": "水管维修，明天恢复"}
+        f"/staff/sites/{station_id}/close",
+        data={f"site{station_id}-close-reason": "水管维修，明天恢复"},
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/staff/#site-{station_id}")
@@ -104,18 +105,18 @@ def test_close_with_reason_then_open_again(client, unit):
 def test_close_needs_a_short_reason(client, unit, reason, message):
     station_id = unit["station"].id
     response = client.post(
-        f"/staff/sites/{station_id}/close", data={f"site{station_id}-reason": reason}
+        f"/staff/sites/{station_id}/close", data={f"site{station_id}-close-reason": reason}
     )
     assert response.status_code == 422
     assert message in response.text
-    assert f'href="#site{station_id}-reason"' in response.text  # the summary links the field
+    assert f'href="#site{station_id}-close-reason"' in response.text  # the summary links the field
     assert fresh(Site, station_id).status == "open"
 
 
 def test_extend_tonight_after_closing_time(client, unit):
     center_id = unit["center"].id
     response = client.post(
-        f"/staff/sites/{center_id}/extend-tonight", data={f"site{center_id}-until": "1260"}
+        f"/staff/sites/{center_id}/extend-tonight", data={f"site{center_id}-extend-until": "1260"}
     )
     assert response.status_code == 303
     db.session.rollback()
@@ -135,7 +136,7 @@ def test_extend_tonight_after_closing_time(client, unit):
 
 def test_extend_tonight_starts_after_earlier_extensions(client, unit):
     center_id = unit["center"].id
-    field = f"site{center_id}-until"
+    field = f"site{center_id}-extend-until"
     assert (
         client.post(f"/staff/sites/{center_id}/extend-tonight", data={field: "1200"}).status_code
         == 303
@@ -159,7 +160,7 @@ def test_extend_tonight_refuses_times_not_offered(client, unit, until):
     center_id = unit["center"].id
     message = "请从列表中选择"
     response = client.post(
-        f"/staff/sites/{center_id}/extend-tonight", data={f"site{center_id}-until": until}
+        f"/staff/sites/{center_id}/extend-tonight", data={f"site{center_id}-extend-until": until}
     )
     assert response.status_code == 422
     assert message in response.text
@@ -168,9 +169,9 @@ def test_extend_tonight_refuses_times_not_offered(client, unit, until):
 
 def test_extend_tonight_refused_while_closed(client, unit):
     center_id = unit["center"].id
-    client.post(f"/staff/sites/{center_id}/close", data={f"site{center_id}-reason": "装修"})
+    client.post(f"/staff/sites/{center_id}/close", data={f"site{center_id}-close-reason": "装修"})
     response = client.post(
-        f"/staff/sites/{center_id}/extend-tonight", data={f"site{center_id}-until": "1260"}
+        f"/staff/sites/{center_id}/extend-tonight", data={f"site{center_id}-extend-until": "1260"}
     )
     assert response.status_code == 422
     assert "先恢复开放" in response.text
@@ -180,9 +181,9 @@ def test_extend_tonight_refused_while_closed(client, unit):
 def test_one_tap_actions_check_scope(client, unit):
     other_id = unit["other"].id
     for action, data in [
-        ("close", {f"site{other_id}-reason": "x"}),
+        ("close", {f"site{other_id}-close-reason": "x"}),
         ("open", {}),
-        ("extend-tonight", {f"site{other_id}-until": "1260"}),
+        ("extend-tonight", {f"site{other_id}-extend-until": "1260"}),
     ]:
         assert client.post(f"/staff/sites/{other_id}/{action}", data=data).status_code == 403
     assert fresh(Site, other_id).status == "open"
@@ -206,8 +207,8 @@ def test_edit_service(client, unit, service):
     assert page.status_code == 200 and "法律咨询" in page.text
     response = client.post(
         url,
-        data={"version": station.version, "category": "health", "service_name": "健康咨询",
-              "service_description": "测血压"},
+        data=f.prefixed("service", {"version": station.version, "category": "health",
+                                    "name": "健康咨询", "description": "测血压"}),
     )  # fmt: skip
     assert response.status_code == 303
     svc = fresh(Service, service.id)
@@ -221,19 +222,22 @@ def test_edit_service(client, unit, service):
 def test_edit_service_bad_input_changes_nothing(client, unit, service):
     url = f"/staff/sites/{unit['station'].id}/services/{service.id}/edit"
     response = client.post(
-        url, data={"version": unit["station"].version, "category": "legal", "service_name": ""}
+        url,
+        data=f.prefixed(
+            "service", {"version": unit["station"].version, "category": "legal", "name": ""}
+        ),
     )
     assert response.status_code == 422
-    assert "请填写服务名称" in response.text and 'href="#service_name"' in response.text
+    assert "请填写服务名称" in response.text and 'href="#service-name"' in response.text
     assert fresh(Service, service.id).name == "法律咨询"
 
 
 def test_edit_service_from_a_stale_page_is_a_conflict(client, unit, service):
     station_id, stale = unit["station"].id, unit["station"].version
     url = f"/staff/sites/{station_id}/services/{service.id}/edit"
-    first = {"version": stale, "category": "legal", "service_name": "法律援助"}
+    first = f.prefixed("service", {"version": stale, "category": "legal", "name": "法律援助"})
     assert client.post(url, data=first).status_code == 303
-    second = {"version": stale, "category": "legal", "service_name": "律师咨询"}
+    second = f.prefixed("service", {"version": stale, "category": "legal", "name": "律师咨询"})
     response = client.post(url, data=second)
     assert response.status_code == 409
     assert "法律援助" in response.text and "律师咨询" in response.text

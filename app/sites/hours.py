@@ -179,21 +179,35 @@ def upcoming_specials(special_days: Iterable[Special], today: date, days: int = 
     )
 
 
-_TIME_TEXT = re.compile(r"([0-9]{1,2})(?:[:.]?([0-9]{2}))?")
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_TYPED = re.compile(r"([0-9]{1,2})(?:[:.]?([0-9]{2}))?")
+
+
+def _minutes(hours: int, minutes: int) -> int | None:
+    value = hours * 60 + minutes
+    return value if minutes < 60 and 0 <= value <= 1440 else None
 
 
 def parse_hhmm(text: str) -> int | None:
+    """'08:30' → 510, '24:00' → 1440; None when it is not H:MM or HH:MM.
+
+    The strict form, for files (the CSV import documents HH:MM); what people
+    type in a form goes through ``parse_typed_time``.
+    """
+    match = _HHMM.fullmatch((text or "").strip())
+    return _minutes(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_typed_time(text: str) -> int | None:
     """A time of day as people type it on a phone, in minutes after midnight.
 
     '08:30', '8:30', '0830', '830', '8.30', '17', full-width digits and colon
-    ('１７：３０') → 510 … ; '24:00' → 1440. None when it is not a time of day.
+    ('１７：３０'); '24:00' → 1440. None when it is not a time of day.
     """
     normal = unicodedata.normalize("NFKC", text or "").strip()
-    match = _TIME_TEXT.fullmatch(normal)
-    if not match:
+    if not _TYPED.fullmatch(normal):
         return None
-    hours, minutes = int(match.group(1)), int(match.group(2) or 0)
-    if len(normal) in (3, 4) and normal.isdigit():  # 830, 1730: the last two are minutes
-        hours, minutes = int(normal[:-2]), int(normal[-2:])
-    value = hours * 60 + minutes
-    return value if minutes < 60 and 0 <= value <= 1440 else None
+    if normal.isdigit() and len(normal) in (3, 4):  # 830, 1730: the last two are minutes
+        return _minutes(int(normal[:-2]), int(normal[-2:]))
+    match = _TYPED.fullmatch(normal)
+    return _minutes(int(match.group(1)), int(match.group(2) or 0))

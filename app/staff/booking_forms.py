@@ -1,11 +1,11 @@
 """Forms staff use for booking rules (a simple form; the console issue polishes it)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from ..sites.hours import parse_hhmm
+from ..forms import PrefixedForm
+from ..sites.hours import parse_typed_time
 from ..vocab import WEEKDAYS
 
 
@@ -20,7 +20,9 @@ def _number(label, low, high):
     )
 
 
-class BookingRuleForm(FlaskForm):
+class BookingRuleForm(PrefixedForm):
+    PREFIX = "rules"
+
     seat_limit = _number(_l("Most seats in one booking"), 1, 20)
     window_days = _number(_l("Days ahead residents can book"), 1, 60)
     min_notice_minutes = _number(_l("Minimum notice (minutes)"), 0, 10080)
@@ -51,12 +53,14 @@ class TimeField(StringField):
         if self.optional and not (self.data or "").strip():
             self.minutes = None
             return
-        self.minutes = parse_hhmm(self.data or "")
+        self.minutes = parse_typed_time(self.data or "")
         if self.minutes is None:
             raise ValidationError(_l("Enter a time such as 09:00."))
 
 
-class SlotRuleForm(FlaskForm):
+class SlotRuleForm(PrefixedForm):
+    PREFIX = "times"
+
     weekday = SelectField(
         _l("Weekday"),
         choices=[SelectChoice(str(i), label) for i, label in enumerate(WEEKDAYS)],

@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from .. import clock
+from ..forms import PrefixedForm
 from ..sites.editing import BASIC_FIELDS, CHINA_LAT, CHINA_LNG, PHONE_RE, date_window
 from ..sites.hours import format_minutes
 from ..vocab import FACILITIES, SERVICE_CATEGORIES, SPECIAL_DAY_KINDS, WEEKDAYS
@@ -43,7 +44,7 @@ def in_window(form, field):
         )
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(PrefixedForm):
     """Carries the listing's version, so a stale save is caught."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
@@ -73,6 +74,7 @@ class CoordinateField(FloatField):
 
 
 class SiteBasicForm(VersionedForm):
+    PREFIX = "basic"
     name = StringField(
         _l("Name"),
         validators=[
@@ -114,6 +116,7 @@ class SiteBasicForm(VersionedForm):
 
 
 class FacilitiesForm(VersionedForm):
+    PREFIX = "facilities"
     facilities = SelectMultipleField(
         _l("Facilities"),
         choices=[SelectChoice(code, term.label) for code, term in FACILITIES.items()],
@@ -123,6 +126,7 @@ class FacilitiesForm(VersionedForm):
 
 
 class IntervalForm(VersionedForm):
+    PREFIX = "hours"
     weekday = SelectField(
         _l("Weekday"),
         choices=[SelectChoice(str(i), label) for i, label in enumerate(WEEKDAYS)],
@@ -137,6 +141,7 @@ class IntervalForm(VersionedForm):
 
 
 class SpecialDayForm(VersionedForm):
+    PREFIX = "special"
     kind = SelectField(
         _l("What"),
         choices=[SelectChoice(code, term.label) for code, term in SPECIAL_DAY_KINDS.items()],
@@ -147,9 +152,8 @@ class SpecialDayForm(VersionedForm):
     ends_on = DateField(
         _l("Until"), validators=[InputRequired(message=_l("Choose the last day.")), in_window]
     )
-    # Named apart from the weekly-hours form's fields: both forms share a page.
-    extended_opens = TimeField(_l("Extended hours from"), optional=True)
-    extended_closes = TimeField(_l("Extended hours until"), optional=True)
+    opens = TimeField(_l("Extended hours from"), optional=True)
+    closes = TimeField(_l("Extended hours until"), optional=True)
     note = StringField(
         _l("Note for residents (optional)"),
         validators=[Length(max=100, message=_l("Keep this to 100 characters or fewer."))],
@@ -159,10 +163,10 @@ class SpecialDayForm(VersionedForm):
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The last day must not be before the first day."))
 
-    def validate_extended_closes(self, field):
+    def validate_closes(self, field):
         if self.kind.data != "extended":
             return
-        opens, closes = self.extended_opens.minutes, field.minutes
+        opens, closes = self.opens.minutes, field.minutes
         if opens is None or closes is None:
             raise ValidationError(
                 _l("Extended hours need a start and an end, such as 18:00–21:00.")
@@ -176,13 +180,14 @@ class SpecialDayForm(VersionedForm):
             "kind": self.kind.data,
             "starts_on": self.starts_on.data,
             "ends_on": self.ends_on.data,
-            "opens_min": self.extended_opens.minutes if extended else None,
-            "closes_min": self.extended_closes.minutes if extended else None,
+            "opens_min": self.opens.minutes if extended else None,
+            "closes_min": self.closes.minutes if extended else None,
             "note": (self.note.data or "").strip(),
         }
 
 
 class NoticeForm(VersionedForm):
+    PREFIX = "notice"
     title = StringField(
         _l("Title"),
         validators=[
@@ -214,18 +219,19 @@ class NoticeForm(VersionedForm):
 
 
 class ServiceForm(VersionedForm):
+    PREFIX = "service"
     category = SelectField(
         _l("Category"),
         choices=[SelectChoice(code, term.label) for code, term in SERVICE_CATEGORIES.items()],
     )
-    service_name = StringField(
+    name = StringField(
         _l("Service name"),
         validators=[
             InputRequired(message=_l("Enter the service's name.")),
             Length(max=80, message=_l("Keep the name to 80 characters or fewer.")),
         ],
     )
-    service_description = TextAreaField(
+    description = TextAreaField(
         _l("What residents get (optional)"),
         validators=[Length(max=2000, message=_l("Keep this to 2000 characters or fewer."))],
     )
@@ -234,8 +240,8 @@ class ServiceForm(VersionedForm):
     def values(self) -> dict:
         return {
             "category": self.category.data,
-            "name": self.service_name.data.strip(),
-            "description": (self.service_description.data or "").strip(),
+            "name": self.name.data.strip(),
+            "description": (self.description.data or "").strip(),
             "bookable": self.bookable.data,
         }
 
@@ -248,9 +254,18 @@ class ServiceEditForm(ServiceForm):
     def values(self) -> dict:
         return {
             "category": self.category.data,
-            "name": self.service_name.data.strip(),
-            "description": (self.service_description.data or "").strip(),
+            "name": self.name.data.strip(),
+            "description": (self.description.data or "").strip(),
         }
+
+
+def close_prefix(site_id: int) -> str:
+    """Each card of the staff home has its own forms: "site12-close-reason"."""
+    return f"site{site_id}-close"
+
+
+def extend_prefix(site_id: int) -> str:
+    return f"site{site_id}-extend"
 
 
 class CloseForm(FlaskForm):

@@ -240,8 +240,8 @@ def edit_service(site_id: int, service_id: int):
             data={
                 "version": g.site.version,
                 "category": service.category,
-                "service_name": service.name,
-                "service_description": service.description,
+                "name": service.name,
+                "description": service.description,
             }
         )
         return render("staff/service_edit.html", site=g.site, service=service, form=form)

@@ -11,7 +11,7 @@ from ..permissions import managed_sites_query, site_scope_required, staff_requir
 from ..sites.editing import ListingError, extend_tonight, set_site_status
 from ..sites.hours import format_minutes
 from . import bp, queries
-from .forms import CloseForm, ExtendTonightForm, SiteStatusForm
+from .forms import CloseForm, ExtendTonightForm, SiteStatusForm, close_prefix, extend_prefix
 
 
 def _home(*, failed: int | None = None, close=None, extend=None, status=200):
@@ -30,14 +30,13 @@ def _home(*, failed: int | None = None, close=None, extend=None, status=200):
 
     def forms(site):
         mine = site.id == failed
-        prefix = f"site{site.id}-"
         return {
             "close": close
             if mine and close is not None
-            else CloseForm(prefix=prefix, formdata=None),
+            else CloseForm(prefix=close_prefix(site.id), formdata=None),
             "extend": extend
             if mine and extend is not None
-            else ExtendTonightForm(prefix=prefix, formdata=None),
+            else ExtendTonightForm(prefix=extend_prefix(site.id), formdata=None),
         }
 
     return render(
@@ -78,7 +77,7 @@ def open_site(site_id: int):
 @site_scope_required
 def close_site(site_id: int):
     """One tap: temporarily closed, with the reason residents see."""
-    form = CloseForm(prefix=f"site{site_id}-")
+    form = CloseForm(prefix=close_prefix(site_id))
     if not form.validate_on_submit():
         return _home(failed=site_id, close=form, status=422)
     set_site_status(site_id, "closed", form.reason.data, by=current_user)
@@ -90,7 +89,7 @@ def close_site(site_id: int):
 @site_scope_required
 def extend_site_tonight(site_id: int):
     """One tap: extended hours (延时服务) tonight."""
-    form = ExtendTonightForm(prefix=f"site{site_id}-")
+    form = ExtendTonightForm(prefix=extend_prefix(site_id))
     if form.validate_on_submit():
         try:
             extend_tonight(site_id, form.minutes, by=current_user)

@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from app import clock
 from app.extensions import db
 from app.models import Service, Site, Slot, StaffScope, User
+from tests import factories as f
 from tests.browser import SCREENSHOT_DIR, check_axe, screenshot, set_elder_mode
 from tests.live import make_app
 
@@ -85,11 +86,10 @@ def station(browser, live_server, live_db_url):
         for name, category, approval in ((DESK, "health", False), (ROOM, "venue", True)):
             page.goto(f"/staff/sites/{site_id}/edit")
             form = page.locator(f'form[action="/staff/sites/{site_id}/services"]')
-            post(page, f"/staff/sites/{site_id}/services", {
-                "version": form.locator('input[name="version"]').input_value(),
-                "category": category, "service_name": name, "service_description": "",
-                "bookable": "y",
-            })  # fmt: skip
+            post(page, f"/staff/sites/{site_id}/services", f.prefixed("service", {
+                "version": form.locator('input[name="service-version"]').input_value(),
+                "category": category, "name": name, "description": "", "bookable": "y",
+            }))  # fmt: skip
             with app.app_context():
                 query = db.session.query(Service).filter_by(site_id=site_id, name=name)
                 services[name] = query.one().id
@@ -97,15 +97,16 @@ def station(browser, live_server, live_db_url):
                 db.engine.dispose()
             rules = f"/staff/sites/{site_id}/services/{services[name]}/rules"
             page.goto(rules)
-            post(page, rules, {
+            post(page, rules, f.prefixed("rules", {
                 "seat_limit": "2", "window_days": "1", "min_notice_minutes": "0",
                 "cancel_cutoff_minutes": "0", "max_active": "20", "max_per_month": "50",
                 **({"needs_approval": "y"} if approval else {}),
-            })  # fmt: skip
-            post(page, f"/staff/sites/{site_id}/services/{services[name]}/slot-rules", {
-                "weekday": str(clock.today().weekday()), "starts": "00:00", "ends": "24:00",
-                "slot_minutes": "10", "capacity": "20",
-            })  # fmt: skip
+            }))  # fmt: skip
+            post(page, f"/staff/sites/{site_id}/services/{services[name]}/slot-rules",
+                 f.prefixed("times", {
+                     "weekday": str(clock.today().weekday()), "starts": "00:00", "ends": "24:00",
+                     "slot_minutes": "10", "capacity": "20",
+                 }))  # fmt: skip
     finally:
         context.close()
     return {"site": site_id, "db": live_db_url, **services}
