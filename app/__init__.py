@@ -20,6 +20,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    # Before any route is added: every <int:…> is an id the database can hold.
+    from .urls import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_module.Config)
     if config is None and os.environ.get("DOORSTEP_CONFIG") == "production":
         config = config_module.ProductionConfig
@@ -41,6 +45,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
         render_as_batch=True,
     )
+    # First of the request guards: no NUL byte reaches a view or a query.
+    from . import inputs
+
+    inputs.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

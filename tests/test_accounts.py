@@ -29,7 +29,13 @@ from .conftest import make_app
         ("1381234567a", None),
         ("", None),
         (None, None),
-        ("１３８１２３４５６７８", None),  # full-width digits are refused, not guessed
+        # NFKC: full-width digits, plus and hyphen (a Chinese input method) are the same number.
+        ("１３８１２３４５６７８", "13812345678"),
+        ("＋８６ １３８－１２３４－５６７８", "13812345678"),
+        ("13８12345678", "13812345678"),
+        ("١٣٨١٢٣٤٥٦٧٨", None),  # other digits are refused, not guessed
+        ("۱۳۸۱۲۳۴۵۶۷۸", None),
+        ("1" * 1000, None),
     ],
 )
 def test_normalize_mobile(raw, expected):
@@ -97,6 +103,20 @@ def test_register_refuses_bad_input(client, data, message):
     assert users_count() == before
 
 
+def test_a_full_width_digit_does_not_make_a_second_account(client):
+    """'13８00000002' (one full-width ８) is 13800000002, already registered."""
+    f.user(mobile="13800000002")
+    db.session.commit()
+    before = users_count()
+    response = client.post(
+        "/register",
+        data={"mobile": "13８00000002", "display_name": "王阿姨", "password": "a-long-secret"},
+    )
+    assert response.status_code == 422 and "这个手机号已经注册过了" in response.text
+    assert users_count() == before
+    assert db.session.scalar(select(User.mobile).where(User.mobile.like("%８%"))) is None
+
+
 def test_display_name_with_html_is_kept_as_text_and_escaped(client):
     client.post(
         "/register",
@@ -120,6 +140,17 @@ def test_login_and_logout(client, auth):
     response = auth.logout()
     assert response.status_code == 303
     assert client.get("/me").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "typed", ["13８00000002", "１３８ ００００ ０００２", "＋８６１３８０００００００２"]
+)
+def test_login_with_the_full_width_form_of_the_number(client, auth, typed):
+    f.user(mobile="13800000002")
+    db.session.commit()
+    response = auth.login(typed)
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
+    assert client.get("/me").status_code == 200
 
 
 @pytest.mark.parametrize("mobile", ["13912345678", "13700000000"])

@@ -175,8 +175,9 @@ def volunteer_profile():
         service.save_volunteer_profile(
             current_user,
             form.real_name.data.strip(),
-            form.skills.data.strip(),
-            form.bio.data.strip(),
+            # A field left out of the post is None, not "".
+            (form.skills.data or "").strip(),
+            (form.bio.data or "").strip(),
         )
         flash(_("Your volunteer profile is saved."))
         return redirect(url_for("accounts.me"), 303)

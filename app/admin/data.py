@@ -12,6 +12,7 @@ from flask_wtf.file import FileField
 from .. import clock
 from ..extensions import db
 from ..htmx import render
+from ..inputs import DayRefused, parse_day
 from ..models import Site
 from ..permissions import admin_required
 from ..sites import sites_csv
@@ -105,10 +106,13 @@ def export_sites():
 
 
 def _period() -> tuple[date, date] | str:
+    """The export's period, or the message that refuses it (shown with a 422)."""
     try:
-        first = date.fromisoformat(request.args.get("from", ""))
-        last = date.fromisoformat(request.args.get("to", ""))
-    except ValueError:
+        first = parse_day(request.args.get("from"))
+        last = parse_day(request.args.get("to"))
+    except DayRefused as refusal:
+        return refusal.message
+    if first is None or last is None:
         return _("Choose the first and the last day of the period.")
     if last < first:
         return _("The last day must not be before the first day.")

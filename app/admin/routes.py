@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +7,8 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..accounts import service as accounts
 from ..extensions import db
-from ..htmx import render
+from ..htmx import render, wants_fragment
+from ..inputs import DayRefused, parse_day, search_text
 from ..models import AuditEntry, Site, StaffScope, User
 from ..permissions import admin_required
 from ..urls import positive_int, query_args
@@ -38,7 +37,7 @@ def home():
 @admin_required
 def users():
     """Find users by name or masked mobile number."""
-    q = request.args.get("q", "")
+    q = search_text(request.args.get("q"), queries.MAX_USER_QUERY)
     page = _page()
     found, total, page, pages = queries.search_users(q, page)
     return render(
@@ -64,12 +63,25 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
+def _user_page(target: User, form: GrantScopeForm, *, status: int = 200, revealed=False):
+    """The user's page; ``site_q`` finds the sites to grant a scope on."""
+    site_q = search_text(request.args.get("site_q"), 40)
+    return render(
+        "admin/user.html", fragments=("site_choices",), user=target, form=form,
+        site_q=site_q, site_choices=queries.sites_to_pick(site_q), revealed=revealed,
+        status=status,
+    )  # fmt: skip
+
+
 @bp.get("/users/<int:user_id>")
 @admin_required
 def user(user_id: int):
-    """One user: roles, staff scopes, and the switches an admin has."""
-    target = _user_or_404(user_id)
-    return render("admin/user.html", user=target, form=GrantScopeForm())
+    """One user: roles, staff scopes, and the switches an admin has.
+
+    Sites to grant a scope on are found by name, code or place (``site_q``),
+    never typed as a raw number.
+    """
+    return _user_page(_user_or_404(user_id), GrantScopeForm())
 
 
 @bp.post("/users/<int:user_id>/scopes")
@@ -86,8 +98,7 @@ def grant_scope(user_id: int):
         else:
             flash(_("Scope granted."))
             return redirect(url_for("admin.user", user_id=user_id), 303)
-    target = _user_or_404(user_id)
-    return render("admin/user.html", user=target, form=form, status=422)
+    return _user_page(_user_or_404(user_id), form, status=422)
 
 
 @bp.post("/users/<int:user_id>/scopes/<int:scope_id>/revoke")
@@ -123,8 +134,9 @@ def reveal_mobile(user_id: int):
     target = _user_or_404(user_id)
     audit.record("personal.revealed", "user", target.id, summary="mobile")
     db.session.commit()
-    return render("admin/user.html", fragments=("mobile",), user=target, revealed=True,
-                  form=GrantScopeForm())  # fmt: skip
+    if wants_fragment():
+        return render("admin/user.html", block="mobile", user=target, revealed=True)
+    return _user_page(target, GrantScopeForm(), revealed=True)
 
 
 @bp.get("/audit")
@@ -133,10 +145,13 @@ def audit_log():
     """Every staff and admin change, and every reveal, newest first."""
     actor_id = positive_int(request.args.get("user"))
     site_id = positive_int(request.args.get("site"))
+    day_error = None
     try:
-        day = date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        day = None
+        day = parse_day(request.args.get("date"))
+    except DayRefused as refusal:
+        # The log without a day filter, and the message saying why (in the
+        # results block, which htmx swaps when the filter form changes).
+        day, day_error = None, refusal.message
     page = _page()
     entries, total, page, pages = queries.audit_entries(actor_id, site_id, day, page)
     return render(
@@ -146,6 +161,7 @@ def audit_log():
         total=total,
         page=page,
         pages=pages,
+        day_error=day_error,
         filters={
             key: value
             for key, value in (

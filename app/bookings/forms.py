@@ -4,6 +4,7 @@ from wtforms import IntegerField, RadioField, SelectChoice, StringField, TextAre
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..accounts.forms import MobileField
+from ..urls import MAX_ID
 
 
 class RateForm(FlaskForm):
@@ -34,7 +35,14 @@ class ProxyBookForm(FlaskForm):
             Length(max=40, message=_l("Keep the name to 40 characters or fewer.")),
         ],
     )
-    slot_id = IntegerField(_l("Time"), validators=[InputRequired(message=_l("Choose a time."))])
+    slot_id = IntegerField(
+        _l("Time"),
+        validators=[
+            InputRequired(message=_l("Choose a time.")),
+            # An id the database can hold: a bigger number is an error there, not "no such slot".
+            NumberRange(min=1, max=MAX_ID, message=_l("Choose a time.")),
+        ],
+    )
     seats = IntegerField(
         _l("Seats"),
         default=1,

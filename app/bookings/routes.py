@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from .. import clock
 from ..htmx import render, wants_fragment
+from ..inputs import DayRefused, parse_day
 from ..models import Booking
 from ..page_cache import cached_page
 from ..urls import positive_int, safe_next
@@ -19,9 +20,9 @@ from .forms import RateForm
 def _chosen_day(days, requested: str | None) -> date | None:
     """The day asked for, else the first day with a free seat, else the first day."""
     try:
-        day = date.fromisoformat(requested or "")
-    except ValueError:
-        day = None
+        day = parse_day(requested)
+    except DayRefused:
+        day = None  # a day the window does not offer: the first free one instead
     if day in days:
         return day
     for candidate, slots in days.items():

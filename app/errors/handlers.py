@@ -1,7 +1,8 @@
 import math
 import time
 
-from flask import make_response, render_template
+from flask import current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 
@@ -10,7 +11,8 @@ from ..htmx import wants_fragment
 from . import bp
 
 
-def _error_page(status: int, **context):
+def error_page(status: int, **context):
+    """The error page for ``status``; ``detail`` adds a sentence about this request."""
     # htmx swaps error responses too (see htmx-config); send it the message
     # alone so it lands where the fragment was going, not a nested page.
     template = "errors/fragment.html" if wants_fragment() else "errors/page.html"
@@ -20,29 +22,40 @@ def _error_page(status: int, **context):
 @bp.app_errorhandler(400)
 @bp.app_errorhandler(CSRFError)
 def bad_request(_error):
-    return _error_page(400)
+    return error_page(400)
 
 
 @bp.app_errorhandler(403)
 def forbidden(_error):
-    return _error_page(403)
+    return error_page(403)
 
 
 @bp.app_errorhandler(404)
 def not_found(_error):
-    return _error_page(404)
+    return error_page(404)
 
 
 @bp.app_errorhandler(405)
 def method_not_allowed(_error):
-    return _error_page(405)
+    return error_page(405)
+
+
+@bp.app_errorhandler(413)
+def too_large(_error):
+    """A body over MAX_CONTENT_LENGTH, or one field over MAX_FORM_MEMORY_SIZE."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        detail = _("Send at most %(size)s MB at a time.", size=f"{limit / 2**20:.0f}")
+    else:
+        detail = _("One of the fields holds far more text than any form takes.")
+    return error_page(413, detail=detail)
 
 
 @bp.app_errorhandler(500)
 def internal_error(_error):
     # A failed request may leave the session mid-transaction.
     db.session.rollback()
-    return _error_page(500)
+    return error_page(500)
 
 
 @bp.app_errorhandler(429)
@@ -59,6 +72,6 @@ def too_many_requests(_error):
         retry = ngettext(
             "Please try again in %(num)s minute.", "Please try again in %(num)s minutes.", minutes
         )
-    response = make_response(*_error_page(429, retry_after=retry))
+    response = make_response(*error_page(429, retry_after=retry))
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..extensions import db
+from ..inputs import search_text
 from ..models import (
     Community,
     District,
@@ -59,7 +60,7 @@ class DirectoryFilters:
         """Parse request args; unknown or malformed values are ignored."""
         kind = args.get("kind", "")
         return cls(
-            q=" ".join(args.get("q", "").split())[:MAX_QUERY_LENGTH],
+            q=search_text(args.get("q"), MAX_QUERY_LENGTH),
             district=positive_int(args.get("district")),
             street=positive_int(args.get("street")),
             community=positive_int(args.get("community")),

@@ -17,6 +17,7 @@ from ..bookings.slots import generate_slots
 from ..database import begin_write
 from ..extensions import db
 from ..htmx import render, wants_fragment
+from ..inputs import DayRefused, parse_day
 from ..models import Booking, BookingRule, Service, SlotRule
 from ..permissions import covers, site_scope_required
 from . import bp
@@ -24,9 +25,11 @@ from .booking_forms import BookingRuleForm, SlotRuleForm
 
 
 def _day() -> date:
+    """The day asked for; today, with the message shown, for a day it cannot show."""
     try:
-        return date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
+        return parse_day(request.args.get("date")) or clock.today()
+    except DayRefused as refusal:
+        flash(refusal.message, "error")
         return clock.today()
 
 

@@ -1,5 +1,5 @@
-from datetime import date
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..extensions import db
 from ..htmx import render, wants_fragment
+from ..inputs import DayRefused, parse_day
 from ..models import MallItem, Membership, ProjectComment, Signup, Site
 from ..page_cache import cached_page
 from ..permissions import site_scope_required
@@ -16,6 +17,10 @@ from ..urls import positive_int, query_args
 from ..vocab import PROJECT_CATEGORIES, PROJECT_STATUSES
 from . import bp, queries, service
 from .calendar import activities_ics
+
+# Hours as people type them on the roster: '2', '1.5' (ASCII digits, one decimal).
+HOURS_TEXT = re.compile(r"[0-9]{1,2}(\.[0-9])?")
+REASON_MAX = 200  # Signup.credit_reason and PointsEntry.reason are String(200)
 
 
 def _page() -> int:
@@ -215,13 +220,6 @@ def reply(project_id: int, comment_id: int):
     return redirect(url_for("volunteers.project", project_id=project_id), 303)
 
 
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.form.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.post("/projects/<int:project_id>/advance")
 @login_required
 def advance(project_id: int):
@@ -232,7 +230,12 @@ def advance(project_id: int):
     target = request.form.get("target", "")
     publicity = outcome = None
     if target == "publicity":
-        starts, ends = _date("publicity_starts_on"), _date("publicity_ends_on")
+        try:
+            starts = parse_day(request.form.get("publicity_starts_on"))
+            ends = parse_day(request.form.get("publicity_ends_on"))
+        except DayRefused as refusal:
+            flash(refusal.message, "error")
+            return redirect(url_for("volunteers.project", project_id=project_id), 303)
         publicity = (starts, ends) if starts and ends else None
     if target == "completed":
         served = positive_int(request.form.get("outcome_beneficiaries"))
@@ -370,25 +373,32 @@ def mark(activity_id: int, signup_id: int):
     decision = request.form.get("attended")
     if decision not in ("1", "0"):
         abort(400)
-    hours = None
-    if request.form.get("hours", "").strip():
-        try:
-            hours = Decimal(request.form["hours"].strip())
-        except InvalidOperation:
-            hours = Decimal(-1)  # refused below with the hours message
+    text = request.form.get("hours", "").strip()
+    reason = " ".join(request.form.get("reason", "").split())
+    # Checked here, not left to Decimal and the database: Decimal reads 'NaN',
+    # 'inf', '1e999' and '١٢', and PostgreSQL refuses a reason longer than its
+    # column where SQLite would keep it.
+    if text and not HOURS_TEXT.fullmatch(text):
+        return _roster_refused(found, _("Hours must be more than 0 and at most 24."))
+    if len(reason) > REASON_MAX:
+        return _roster_refused(found, _("Keep the reason to 200 characters or fewer."))
     try:
         service.mark_attendance(
-            signup_id, decision == "1", current_user, hours, request.form.get("reason", "")
+            signup_id, decision == "1", current_user, Decimal(text) if text else None, reason
         )
     except service.VolunteerError as error:
-        flash(error.message, "error")
-        return render(
-            "volunteers/roster.html",
-            activity=found,
-            signups=queries.roster(activity_id),
-            status=422,
-        )
+        return _roster_refused(found, error.message)
     return redirect(url_for("volunteers.roster", activity_id=activity_id), 303)
+
+
+def _roster_refused(activity, message: str):
+    flash(message, "error")
+    return render(
+        "volunteers/roster.html",
+        activity=activity,
+        signups=queries.roster(activity.id),
+        status=422,
+    )
 
 
 # The volunteer's own record ------------------------------------------------------
