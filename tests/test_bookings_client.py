@@ -488,3 +488,17 @@ def test_leaving_goes_only_to_local_pages(client, auth, desk):
     waiting = db.session.scalar(select(Booking))
     left = client.post(f"/bookings/{waiting.id}/cancel", data={"next": "https://evil.example/"})
     assert left.status_code == 303 and left.headers["Location"] == "/me/bookings"
+
+
+def test_check_in_by_a_code_typed_in_full_width_digits(client, auth, desk, freeze):
+    auth.login(desk["resident"])
+    booking_id = int(book(client, desk).headers["Location"].rsplit("/", 1)[1])
+    db.session.rollback()
+    code = db.session.get(Booking, booking_id).code
+    freeze(TOMORROW_10 - timedelta(minutes=10))
+    auth.login(desk["staff"])
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in code)  # ０１２… as a Chinese keyboard types
+    response = client.post(f"/staff/sites/{desk['site'].id}/check-in", data={"code": wide})
+    assert response.status_code == 303
+    db.session.rollback()
+    assert db.session.get(Booking, booking_id).status == "checked_in"

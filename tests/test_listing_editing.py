@@ -393,3 +393,23 @@ def test_bad_services_change_nothing(client, desk, form, message):
     assert current(site_id).services == []
     if message != "Not a valid choice":
         assert message in response.text
+
+
+def test_a_phone_typed_with_full_width_digits_is_kept_in_ascii(client, desk):
+    site_id = desk["site"].id
+    response = client.post(
+        f"/staff/sites/{site_id}/edit/basic",
+        data=f.prefixed(
+            "basic", {**BASIC, "phone": "０２１－５８８８ １２３４", "version": desk["v"]}
+        ),
+    )
+    assert response.status_code == 303
+    assert current(site_id).phone == "021-5888 1234"
+
+
+def test_arabic_indic_digits_are_not_a_phone(client, desk):
+    response = client.post(
+        f"/staff/sites/{desk['site'].id}/edit/basic",
+        data=f.prefixed("basic", {**BASIC, "phone": "٠٢١-٥٨٨٨-١٢٣٤", "version": desk["v"]}),
+    )
+    assert response.status_code == 422

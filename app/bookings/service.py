@@ -7,6 +7,7 @@ lock comes first) and PostgreSQL (the row lock of the UPDATE).
 """
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -426,7 +427,7 @@ def site_of(booking: Booking) -> Site:
 
 def find_by_code(site: Site, code: str) -> Booking | None:
     """A booking at ``site`` (or a station of it, for a center) by its code."""
-    digits = "".join(ch for ch in code if ch.isdigit())
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", code) if ch in "0123456789")
     if len(digits) != CODE_DIGITS:
         return None
     booking = db.session.scalar(

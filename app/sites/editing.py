@@ -47,7 +47,9 @@ def set_site_status(site_id: int, status: str, reason: str, *, by=None) -> Site:
 
 BASIC_FIELDS = ("name", "address", "phone", "description", "latitude", "longitude")
 # Landlines with an area code (021-5888 1234) or mainland mobiles.
-PHONE_RE = re.compile(r"(0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}|1[3-9]\d[- ]?\d{4}[- ]?\d{4}|\d{3,5})")
+PHONE_RE = re.compile(
+    r"(0[0-9]{2,3}[- ]?[0-9]{3,4}[- ]?[0-9]{4}|1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}|[0-9]{3,5})"
+)
 # Mainland China, roughly: a site outside is a typo in the coordinates.
 CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.5, 135.1)

@@ -1,3 +1,5 @@
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -51,7 +53,8 @@ class VersionedForm(PrefixedForm):
 
 
 def _phone(form, field):
-    text = (field.data or "").strip()
+    # Full-width digits and dashes (typed with a Chinese keyboard) become ASCII.
+    text = unicodedata.normalize("NFKC", field.data or "").strip()
     if text and not PHONE_RE.fullmatch(text):
         raise ValidationError(_l("Enter a phone number such as 021-5888 1234 or 138 1234 5678."))
     field.data = text
