@@ -48,7 +48,7 @@ from app.models import (
 )
 from app.sites import sites_csv
 from app.urls import MAX_ID, numbers_up_to, positive_int
-from app.volunteers import service as volunteer_service
+from app.volunteers import common, signups
 
 from . import factories as f
 
@@ -611,8 +611,8 @@ def test_roster_reason_over_its_column_is_refused_on_every_database(client, auth
 
 def test_mark_attendance_refuses_nan_from_any_caller(app, world):
     for hours in (Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity")):
-        with pytest.raises(volunteer_service.VolunteerError) as refused:
-            volunteer_service.mark_attendance(world["values"]["signup_id"], True, world["admin"],
+        with pytest.raises(common.VolunteerError) as refused:
+            signups.mark_attendance(world["values"]["signup_id"], True, world["admin"],
                                               hours, "原因")  # fmt: skip
         assert refused.value.reason == "hours"
 

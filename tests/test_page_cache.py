@@ -11,7 +11,8 @@ from app.bookings.service import BookingError, book_slot, cancel_booking
 from app.extensions import db
 from app.models import ContentGeneration, Site
 from app.page_cache import HEADER, PageCache
-from app.volunteers.service import redeem, sign_up
+from app.volunteers.points import redeem
+from app.volunteers.signups import sign_up
 
 from . import factories as f
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import Activity, MallItem, Redemption, Signup
-from app.volunteers.service import balance
+from app.volunteers.points import balance
 
 from . import factories as f
 from .conftest import make_app

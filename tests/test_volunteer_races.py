@@ -27,7 +27,7 @@ from app.models import (
     Slot,
     User,
 )
-from app.volunteers.service import balance
+from app.volunteers.points import balance
 
 from . import factories as f
 from .conftest import make_app

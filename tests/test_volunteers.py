@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.clock import LOCAL_TZ
 from app.extensions import db
 from app.models import Activity, AuditEntry, MallItem, Membership, PointsEntry, Project, Signup
-from app.volunteers import service
+from app.volunteers import common, points, projects, record, signups, teams
 
 from . import factories as f
 
@@ -46,13 +46,13 @@ def fresh(model, ident):
 
 def test_sign_up_then_waitlist_then_promotion_on_cancel(town):
     a, v = town["activity"], town["vols"]
-    assert not service.sign_up(v[0], a.id).waitlisted
-    assert not service.sign_up(v[1], a.id).waitlisted
-    third = service.sign_up(v[2], a.id)
-    fourth = service.sign_up(v[3], a.id)
+    assert not signups.sign_up(v[0], a.id).waitlisted
+    assert not signups.sign_up(v[1], a.id).waitlisted
+    third = signups.sign_up(v[2], a.id)
+    fourth = signups.sign_up(v[3], a.id)
     assert third.waitlisted and fourth.waitlisted
     assert fresh(Activity, a.id).taken == 2
-    service.cancel_signup(v[0], a.id)
+    signups.cancel_signup(v[0], a.id)
     assert fresh(Signup, third.signup.id).status == "signed_up"  # first in the queue moves up
     assert fresh(Signup, fourth.signup.id).status == "waitlisted"
     assert fresh(Activity, a.id).taken == 2
@@ -60,10 +60,10 @@ def test_sign_up_then_waitlist_then_promotion_on_cancel(town):
 
 def test_cancelling_a_waitlist_place_frees_no_seat(town):
     a, v = town["activity"], town["vols"]
-    service.sign_up(v[0], a.id)
-    service.sign_up(v[1], a.id)
-    service.sign_up(v[2], a.id)
-    service.cancel_signup(v[2], a.id)
+    signups.sign_up(v[0], a.id)
+    signups.sign_up(v[1], a.id)
+    signups.sign_up(v[2], a.id)
+    signups.cancel_signup(v[2], a.id)
     assert fresh(Activity, a.id).taken == 2
 
 
@@ -79,8 +79,8 @@ def test_cancelling_a_waitlist_place_frees_no_seat(town):
 def test_sign_up_refusals(town, change, reason):
     change(town["activity"])
     db.session.commit()
-    with pytest.raises(service.VolunteerError) as refused:
-        service.sign_up(town["vols"][0], town["activity"].id)
+    with pytest.raises(common.VolunteerError) as refused:
+        signups.sign_up(town["vols"][0], town["activity"].id)
     assert refused.value.reason == reason
     assert db.session.scalar(select(func.count(Signup.id))) == 0
 
@@ -88,9 +88,9 @@ def test_sign_up_refusals(town, change, reason):
 def test_second_sign_up_is_refused_and_the_index_backs_it(town):
     from sqlalchemy.exc import IntegrityError
 
-    service.sign_up(town["vols"][0], town["activity"].id)
-    with pytest.raises(service.VolunteerError) as refused:
-        service.sign_up(town["vols"][0], town["activity"].id)
+    signups.sign_up(town["vols"][0], town["activity"].id)
+    with pytest.raises(common.VolunteerError) as refused:
+        signups.sign_up(town["vols"][0], town["activity"].id)
     assert refused.value.reason == "duplicate"
     db.session.add(
         Signup(activity_id=town["activity"].id, user_id=town["vols"][0].id, status="waitlisted")
@@ -101,16 +101,16 @@ def test_second_sign_up_is_refused_and_the_index_backs_it(town):
 
 
 def test_residents_need_a_volunteer_profile(town):
-    with pytest.raises(service.VolunteerError) as refused:
-        service.sign_up(town["resident"], town["activity"].id)
+    with pytest.raises(common.VolunteerError) as refused:
+        signups.sign_up(town["resident"], town["activity"].id)
     assert refused.value.reason == "not_volunteer"
 
 
 def test_cancel_after_the_deadline_is_refused(town, freeze):
-    service.sign_up(town["vols"][0], town["activity"].id)
+    signups.sign_up(town["vols"][0], town["activity"].id)
     freeze(SATURDAY_9 - timedelta(hours=1))
-    with pytest.raises(service.VolunteerError) as refused:
-        service.cancel_signup(town["vols"][0], town["activity"].id)
+    with pytest.raises(common.VolunteerError) as refused:
+        signups.cancel_signup(town["vols"][0], town["activity"].id)
     assert refused.value.reason == "deadline"
 
 
@@ -119,90 +119,90 @@ def test_cancel_after_the_deadline_is_refused(town, freeze):
 
 def test_self_check_in_credits_hours_and_points(town, freeze):
     vol = town["vols"][0]
-    service.sign_up(vol, town["activity"].id)
-    with pytest.raises(service.VolunteerError) as early:
-        service.self_check_in(vol, town["activity"].id, "123456")
+    signups.sign_up(vol, town["activity"].id)
+    with pytest.raises(common.VolunteerError) as early:
+        signups.self_check_in(vol, town["activity"].id, "123456")
     assert early.value.reason == "not_now"
     freeze(SATURDAY_9 - timedelta(minutes=30))
-    with pytest.raises(service.VolunteerError) as wrong:
-        service.self_check_in(vol, town["activity"].id, "000000")
+    with pytest.raises(common.VolunteerError) as wrong:
+        signups.self_check_in(vol, town["activity"].id, "000000")
     assert wrong.value.reason == "code"
-    signup = service.self_check_in(vol, town["activity"].id, "123 456")
+    signup = signups.self_check_in(vol, town["activity"].id, "123 456")
     assert signup.status == "attended" and Decimal(signup.hours_credited) == Decimal(2)
-    assert service.balance(vol.id) == 2  # 1 point per hour
-    assert service.hours_summary(vol.id, date(2026, 11, 28)) == {
+    assert points.balance(vol.id) == 2  # 1 point per hour
+    assert record.hours_summary(vol.id, date(2026, 11, 28)) == {
         "total": Decimal(2), "this_year": Decimal(2), "activities": 1,
     }  # fmt: skip
 
 
 def test_organiser_marks_attendance_and_adjusts_with_a_reason(town):
     vol = town["vols"][0]
-    signup = service.sign_up(vol, town["activity"].id).signup
+    signup = signups.sign_up(vol, town["activity"].id).signup
     staff = town["staff"]
-    service.mark_attendance(signup.id, True, staff)
-    assert service.balance(vol.id) == 2
-    with pytest.raises(service.VolunteerError) as refused:
-        service.mark_attendance(signup.id, True, staff, Decimal(3))
+    signups.mark_attendance(signup.id, True, staff)
+    assert points.balance(vol.id) == 2
+    with pytest.raises(common.VolunteerError) as refused:
+        signups.mark_attendance(signup.id, True, staff, Decimal(3))
     assert refused.value.reason == "reason"
     for bad in (Decimal(-1), Decimal(0), Decimal(25)):
-        with pytest.raises(service.VolunteerError) as refused:
-            service.mark_attendance(signup.id, True, staff, bad, "原因")
+        with pytest.raises(common.VolunteerError) as refused:
+            signups.mark_attendance(signup.id, True, staff, bad, "原因")
         assert refused.value.reason == "hours"
-    service.mark_attendance(signup.id, True, staff, Decimal(3), "多留了一小时帮忙收拾")
-    assert service.balance(vol.id) == 3
+    signups.mark_attendance(signup.id, True, staff, Decimal(3), "多留了一小时帮忙收拾")
+    assert points.balance(vol.id) == 3
     kinds = db.session.scalars(select(PointsEntry.kind).order_by(PointsEntry.id)).all()
     assert kinds == ["earned", "adjusted"]  # append-only: the change is a new line
-    service.mark_attendance(signup.id, False, staff)
-    assert service.balance(vol.id) == 0 and fresh(Signup, signup.id).status == "absent"
+    signups.mark_attendance(signup.id, False, staff)
+    assert points.balance(vol.id) == 0 and fresh(Signup, signup.id).status == "absent"
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 3
 
 
 def test_check_in_after_being_marked_is_refused_as_already_done(town, freeze):
     vol = town["vols"][0]
-    signup = service.sign_up(vol, town["activity"].id).signup
+    signup = signups.sign_up(vol, town["activity"].id).signup
     freeze(SATURDAY_9 - timedelta(minutes=30))
-    service.mark_attendance(signup.id, True, town["staff"])
-    with pytest.raises(service.VolunteerError) as refused, force_locale("en"):
-        service.self_check_in(vol, town["activity"].id, "123456")
+    signups.mark_attendance(signup.id, True, town["staff"])
+    with pytest.raises(common.VolunteerError) as refused, force_locale("en"):
+        signups.self_check_in(vol, town["activity"].id, "123456")
     assert refused.value.reason == "already"
     assert refused.value.message == "You are already checked in for this activity."
-    assert service.balance(vol.id) == 2
+    assert points.balance(vol.id) == 2
 
 
 def test_hours_cannot_be_taken_back_once_the_points_are_spent(town):
     vol, staff = town["vols"][0], town["staff"]
-    signup = service.sign_up(vol, town["activity"].id).signup
-    service.mark_attendance(signup.id, True, staff)
+    signup = signups.sign_up(vol, town["activity"].id).signup
+    signups.mark_attendance(signup.id, True, staff)
     f.points(vol, -1, "spent")
     db.session.commit()
     for attended, hours in ((False, None), (True, Decimal("0.5"))):
-        with pytest.raises(service.VolunteerError) as refused, force_locale("en"):
-            service.mark_attendance(signup.id, attended, staff, hours, "记错了")
+        with pytest.raises(common.VolunteerError) as refused, force_locale("en"):
+            signups.mark_attendance(signup.id, attended, staff, hours, "记错了")
         assert refused.value.reason == "spent"
         assert "already spent these points" in refused.value.message
     row = fresh(Signup, signup.id)
     assert row.status == "attended" and Decimal(row.hours_credited) == 2
-    assert service.balance(vol.id) == 1
-    service.mark_attendance(signup.id, True, staff, Decimal(1), "提前离开")  # 1 point back: allowed
-    assert service.balance(vol.id) == 0
+    assert points.balance(vol.id) == 1
+    signups.mark_attendance(signup.id, True, staff, Decimal(1), "提前离开")  # 1 point back: allowed
+    assert points.balance(vol.id) == 0
 
 
 def test_the_same_mark_twice_credits_once(town):
     vol, staff = town["vols"][0], town["staff"]
-    signup = service.sign_up(vol, town["activity"].id).signup
+    signup = signups.sign_up(vol, town["activity"].id).signup
     for _ in range(2):
-        service.mark_attendance(signup.id, True, staff)
+        signups.mark_attendance(signup.id, True, staff)
     for _ in range(2):
-        service.mark_attendance(signup.id, False, staff)
-    points = db.session.scalars(select(PointsEntry.points).order_by(PointsEntry.id)).all()
-    assert points == [2, -2] and service.balance(vol.id) == 0
+        signups.mark_attendance(signup.id, False, staff)
+    ledger = db.session.scalars(select(PointsEntry.points).order_by(PointsEntry.id)).all()
+    assert ledger == [2, -2] and points.balance(vol.id) == 0
 
 
 def test_points_rate_comes_from_config(town, app):
     app.config["POINTS_PER_HOUR"] = 5
-    signup = service.sign_up(town["vols"][0], town["activity"].id).signup
-    service.mark_attendance(signup.id, True, town["staff"])
-    assert service.balance(town["vols"][0].id) == 10
+    signup = signups.sign_up(town["vols"][0], town["activity"].id).signup
+    signups.mark_attendance(signup.id, True, town["staff"])
+    assert points.balance(town["vols"][0].id) == 10
 
 
 def test_ledger_arithmetic_and_adjustments(town):
@@ -211,15 +211,15 @@ def test_ledger_arithmetic_and_adjustments(town):
     f.points(vol, -4, "spent")
     f.points(vol, 4, "refund")
     db.session.commit()
-    assert service.balance(vol.id) == 10
-    with pytest.raises(service.VolunteerError) as refused:
-        service.adjust_points(vol.id, 5, "  ", staff)
+    assert points.balance(vol.id) == 10
+    with pytest.raises(common.VolunteerError) as refused:
+        points.adjust_points(vol.id, 5, "  ", staff)
     assert refused.value.reason == "reason"
-    with pytest.raises(service.VolunteerError) as refused:
-        service.adjust_points(vol.id, -11, "纠错", staff)
+    with pytest.raises(common.VolunteerError) as refused:
+        points.adjust_points(vol.id, -11, "纠错", staff)
     assert refused.value.reason == "negative"
-    service.adjust_points(vol.id, -10, "纠错", staff)
-    assert service.balance(vol.id) == 0
+    points.adjust_points(vol.id, -10, "纠错", staff)
+    assert points.balance(vol.id) == 0
 
 
 # The love mall --------------------------------------------------------------------
@@ -230,33 +230,33 @@ def test_redeem_spends_points_and_stock_and_cancel_refunds(town):
     item = f.mall_item(town["site"], cost=10, stock=1)
     f.points(vol, 15, "earned")
     db.session.commit()
-    redemption = service.redeem(vol, item.id)
-    assert service.balance(vol.id) == 5 and fresh(MallItem, item.id).stock == 0
-    with pytest.raises(service.VolunteerError) as refused:
-        service.redeem(town["vols"][1], item.id)
+    redemption = points.redeem(vol, item.id)
+    assert points.balance(vol.id) == 5 and fresh(MallItem, item.id).stock == 0
+    with pytest.raises(common.VolunteerError) as refused:
+        points.redeem(town["vols"][1], item.id)
     assert refused.value.reason in ("stock", "points")
-    service.decide_redemption(redemption.id, False, staff)
-    assert service.balance(vol.id) == 15 and fresh(MallItem, item.id).stock == 1
-    with pytest.raises(service.VolunteerError):
-        service.decide_redemption(redemption.id, True, staff)
+    points.decide_redemption(redemption.id, False, staff)
+    assert points.balance(vol.id) == 15 and fresh(MallItem, item.id).stock == 1
+    with pytest.raises(common.VolunteerError):
+        points.decide_redemption(redemption.id, True, staff)
 
 
 def test_redeem_with_too_few_points_changes_nothing(town):
     item = f.mall_item(town["site"], cost=10, stock=3)
     f.points(town["vols"][0], 9)
     db.session.commit()
-    with pytest.raises(service.VolunteerError) as refused:
-        service.redeem(town["vols"][0], item.id)
+    with pytest.raises(common.VolunteerError) as refused:
+        points.redeem(town["vols"][0], item.id)
     assert refused.value.reason == "points" and "10" in refused.value.message
-    assert fresh(MallItem, item.id).stock == 3 and service.balance(town["vols"][0].id) == 9
+    assert fresh(MallItem, item.id).stock == 3 and points.balance(town["vols"][0].id) == 9
 
 
 def test_out_of_stock(town):
     item = f.mall_item(town["site"], cost=1, stock=0)
     f.points(town["vols"][0], 9)
     db.session.commit()
-    with pytest.raises(service.VolunteerError) as refused:
-        service.redeem(town["vols"][0], item.id)
+    with pytest.raises(common.VolunteerError) as refused:
+        points.redeem(town["vols"][0], item.id)
     assert refused.value.reason == "stock"
 
 
@@ -267,25 +267,25 @@ def test_lifecycle_goes_in_order_and_waits_for_publicity(town, freeze):
     staff = town["staff"]
     project = f.project(town["site"], "draft")
     db.session.commit()
-    with pytest.raises(service.VolunteerError):
-        service.advance_project(project.id, "running", staff)
-    with pytest.raises(service.VolunteerError) as refused:
-        service.advance_project(
+    with pytest.raises(common.VolunteerError):
+        projects.advance_project(project.id, "running", staff)
+    with pytest.raises(common.VolunteerError) as refused:
+        projects.advance_project(
             project.id, "publicity", staff, publicity=(date(2026, 11, 30), date(2026, 11, 25))
         )
     assert refused.value.reason == "dates"
-    service.advance_project(
+    projects.advance_project(
         project.id, "publicity", staff, publicity=(date(2026, 11, 23), date(2026, 11, 29))
     )
-    with pytest.raises(service.VolunteerError) as refused:
-        service.advance_project(project.id, "running", staff)
+    with pytest.raises(common.VolunteerError) as refused:
+        projects.advance_project(project.id, "running", staff)
     assert refused.value.reason == "publicity"
     freeze(NOW + timedelta(days=7))
-    service.advance_project(project.id, "running", staff)
-    with pytest.raises(service.VolunteerError) as refused:
-        service.advance_project(project.id, "completed", staff, outcome=None)
+    projects.advance_project(project.id, "running", staff)
+    with pytest.raises(common.VolunteerError) as refused:
+        projects.advance_project(project.id, "completed", staff, outcome=None)
     assert refused.value.reason == "outcome"
-    done = service.advance_project(project.id, "completed", staff, outcome=(120, "顺利"))
+    done = projects.advance_project(project.id, "completed", staff, outcome=(120, "顺利"))
     assert done.status == "completed" and done.outcome_beneficiaries == 120
 
 
@@ -293,17 +293,17 @@ def test_opinions_only_during_publicity(town, freeze):
     project = f.project(town["site"], "publicity", publicity_starts_on=date(2026, 11, 23),
                         publicity_ends_on=date(2026, 11, 25))  # fmt: skip
     db.session.commit()
-    comment = service.comment_on_project(project.id, town["resident"], "建议周末也开放")
-    service.reply_to_comment(comment.id, "好的，会考虑", town["staff"])
-    with pytest.raises(service.VolunteerError) as refused:
-        service.comment_on_project(project.id, town["resident"], " ")
+    comment = projects.comment_on_project(project.id, town["resident"], "建议周末也开放")
+    projects.reply_to_comment(comment.id, "好的，会考虑", town["staff"])
+    with pytest.raises(common.VolunteerError) as refused:
+        projects.comment_on_project(project.id, town["resident"], " ")
     assert refused.value.reason == "body"
     freeze(NOW + timedelta(days=3))
-    with pytest.raises(service.VolunteerError) as refused:
-        service.comment_on_project(project.id, town["resident"], "晚了")
+    with pytest.raises(common.VolunteerError) as refused:
+        projects.comment_on_project(project.id, town["resident"], "晚了")
     assert refused.value.reason == "closed"
-    with pytest.raises(service.VolunteerError):
-        service.comment_on_project(town["project"].id, town["resident"], "运行中的项目")
+    with pytest.raises(common.VolunteerError):
+        projects.comment_on_project(town["project"].id, town["resident"], "运行中的项目")
 
 
 def test_the_same_opinion_and_answer_sent_twice_are_kept_once(town):
@@ -312,23 +312,23 @@ def test_the_same_opinion_and_answer_sent_twice_are_kept_once(town):
     project = f.project(town["site"], "publicity", publicity_starts_on=date(2026, 11, 23),
                         publicity_ends_on=date(2026, 11, 25))  # fmt: skip
     db.session.commit()
-    first = service.comment_on_project(project.id, town["resident"], "建议周末也开放")
-    again = service.comment_on_project(project.id, town["resident"], " 建议周末也开放 ")
+    first = projects.comment_on_project(project.id, town["resident"], "建议周末也开放")
+    again = projects.comment_on_project(project.id, town["resident"], " 建议周末也开放 ")
     assert again.id == first.id
-    service.comment_on_project(project.id, town["vols"][0], "建议周末也开放")  # someone else
+    projects.comment_on_project(project.id, town["vols"][0], "建议周末也开放")  # someone else
     assert db.session.scalar(select(func.count(ProjectComment.id))) == 2
     for _ in range(2):
-        service.reply_to_comment(first.id, "好的，会考虑", town["staff"])
-    service.reply_to_comment(first.id, "周六开放", town["staff"])  # a changed answer counts
+        projects.reply_to_comment(first.id, "好的，会考虑", town["staff"])
+    projects.reply_to_comment(first.id, "周六开放", town["staff"])  # a changed answer counts
     replies = select(func.count(AuditEntry.id)).where(AuditEntry.action == "project.reply")
     assert db.session.scalar(replies) == 2
     assert fresh(ProjectComment, first.id).reply == "周六开放"
 
 
 def test_project_outcome_counts_activities_and_hours(town):
-    signup = service.sign_up(town["vols"][0], town["activity"].id).signup
-    service.mark_attendance(signup.id, True, town["staff"])
-    assert service.project_outcome(town["project"].id) == {"activities": 1, "hours": Decimal(2)}
+    signup = signups.sign_up(town["vols"][0], town["activity"].id).signup
+    signups.mark_attendance(signup.id, True, town["staff"])
+    assert projects.project_outcome(town["project"].id) == {"activities": 1, "hours": Decimal(2)}
 
 
 # Teams --------------------------------------------------------------------------
@@ -336,33 +336,33 @@ def test_project_outcome_counts_activities_and_hours(town):
 
 def test_join_approve_leave(town):
     vol, team, leader = town["vols"][0], town["team"], town["leader"]
-    membership = service.request_to_join(vol, team.id)
-    with pytest.raises(service.VolunteerError):
-        service.request_to_join(vol, team.id)
-    assert service.can_manage_team(leader, team) and service.can_manage_team(town["staff"], team)
-    assert not service.can_manage_team(town["vols"][1], team)
-    service.decide_membership(membership.id, True, leader)
+    membership = teams.request_to_join(vol, team.id)
+    with pytest.raises(common.VolunteerError):
+        teams.request_to_join(vol, team.id)
+    assert teams.can_manage_team(leader, team) and teams.can_manage_team(town["staff"], team)
+    assert not teams.can_manage_team(town["vols"][1], team)
+    teams.decide_membership(membership.id, True, leader)
     assert fresh(Membership, membership.id).status == "member"
-    service.leave_team(vol, team.id)
+    teams.leave_team(vol, team.id)
     assert fresh(Membership, membership.id) is None
-    with pytest.raises(service.VolunteerError) as refused:
-        service.leave_team(leader, team.id)
+    with pytest.raises(common.VolunteerError) as refused:
+        teams.leave_team(leader, team.id)
     assert refused.value.reason == "leader"
 
 
 def test_a_request_is_answered_once(town):
     vol, team, staff = town["vols"][0], town["team"], town["staff"]
-    membership = service.request_to_join(vol, team.id)
-    service.decide_membership(membership.id, False, staff)
+    membership = teams.request_to_join(vol, team.id)
+    teams.decide_membership(membership.id, False, staff)
     for approve in (True, False):
-        with pytest.raises(service.VolunteerError) as refused:
-            service.decide_membership(membership.id, approve, staff)
+        with pytest.raises(common.VolunteerError) as refused:
+            teams.decide_membership(membership.id, approve, staff)
         assert refused.value.reason == "not_pending"
         assert refused.value.message == "这个申请已经处理过了。"
     decided = select(func.count(AuditEntry.id)).where(AuditEntry.action.like("team.member_%"))
     assert db.session.scalar(decided) == 1
-    with pytest.raises(service.VolunteerError) as refused:
-        service.leave_team(vol, team.id)
+    with pytest.raises(common.VolunteerError) as refused:
+        teams.leave_team(vol, team.id)
     assert refused.value.reason == "not_member"
 
 
@@ -372,8 +372,8 @@ def test_certificate_codes_are_unique_and_unguessable(app):
     codes = [v.volunteer.certificate_code for v in vols]
     assert len(set(codes)) == 30
     assert all(len(c) >= 16 and str(v.id) != c for c, v in zip(codes, vols, strict=True))
-    assert service.profile_by_certificate(codes[0]).user_id == vols[0].id
-    assert service.profile_by_certificate("x" * 100) is None
+    assert record.profile_by_certificate(codes[0]).user_id == vols[0].id
+    assert record.profile_by_certificate("x" * 100) is None
 
 
 # Pages --------------------------------------------------------------------------
@@ -447,7 +447,7 @@ def test_sign_up_after_the_deadline_shows_why(client, auth, town, freeze):
 
 
 def test_roster_is_for_organisers_only(client, auth, town):
-    signup = service.sign_up(town["vols"][0], town["activity"].id).signup
+    signup = signups.sign_up(town["vols"][0], town["activity"].id).signup
     url = f"/activities/{town['activity'].id}/roster"
     auth.login(town["vols"][1])
     assert client.get(url).status_code == 403
@@ -472,8 +472,8 @@ def test_roster_is_for_organisers_only(client, auth, town):
 
 def test_my_volunteering_certificate_and_verify(client, auth, town):
     vol = town["vols"][0]
-    signup = service.sign_up(vol, town["activity"].id).signup
-    service.mark_attendance(signup.id, True, town["staff"])
+    signup = signups.sign_up(vol, town["activity"].id).signup
+    signups.mark_attendance(signup.id, True, town["staff"])
     auth.login(vol)
     page = client.get("/me/volunteer")
     assert page.status_code == 200 and "测试活动" in page.text and "+2" in page.text

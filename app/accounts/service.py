@@ -13,6 +13,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import AuditEntry, LoginSession, StaffScope, User, VolunteerProfile
 from ..models.accounts import hash_login_token, new_login_token
+from ..refusals import Refused
 
 # Checked when the number is unknown, so a wrong number costs as long as a
 # wrong password and timing does not tell which numbers have accounts.
@@ -20,13 +21,11 @@ _DUMMY_HASH = generate_password_hash("doorstep-not-a-password")
 DELETED_NAME = "已注销用户"
 
 
-class AccountError(Exception):
+class AccountError(Refused):
     """A rule refused the change; ``field`` names the form field it concerns."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
 
 
 def find_by_mobile(mobile: str) -> User | None:

@@ -21,6 +21,7 @@ from ..database import begin_write, is_sqlite, lock_row
 from ..extensions import db
 from ..models import Booking, BookingRule, Service, Site, Slot, User
 from ..permissions import covers
+from ..refusals import Refused
 from ..sites.hours import closure_on
 from ..vocab import BOOKING_STATUSES
 
@@ -30,13 +31,11 @@ SUSPENSION = timedelta(days=7)
 CODE_DIGITS = 8
 
 
-class BookingError(Exception):
+class BookingError(Refused):
     """A rule refused the request. ``reason`` is stable for code; ``message`` for people."""
 
     def __init__(self, reason: str, message: str, booking: Booking | None = None):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+        super().__init__(message, reason=reason)
         self.booking = booking
 
 

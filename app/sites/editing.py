@@ -8,14 +8,13 @@ from .. import audit
 from ..database import begin_write, lock_row
 from ..extensions import db
 from ..models import Site
+from ..refusals import Refused
 from .hours import format_minutes
 
 
-class ListingError(Exception):
+class ListingError(Refused):
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
 
 
 def set_site_status(site_id: int, status: str, reason: str, *, by=None) -> Site:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import bookings, listing, routes  # noqa: E402,F401
+from . import bookings, listing, mall, routes  # noqa: E402,F401

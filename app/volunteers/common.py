@@ -1,0 +1,62 @@
+"""What every rule of volunteering shares: the refusal, the row lock, the rate.
+
+Writers start with ``begin_write()``. Every read-then-write holds the row it
+decides on (``locked``): on SQLite the write lock of ``begin_write()`` already
+serialises writers, on PostgreSQL a row lock does, so a double tap or two app
+hosts make one decision. Locks are taken in one order, so two writers never
+wait for each other in a circle: an activity before its sign-ups, a sign-up or
+a redemption before the volunteer's user row, and that row before a mall item.
+"""
+
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..database import is_sqlite
+from ..extensions import db
+from ..models import User
+from ..refusals import Refused
+
+MAX_HOURS = Decimal(24)
+
+
+class VolunteerError(Refused):
+    """A rule refused the request; ``reason`` for code, ``message`` for people."""
+
+    def __init__(self, reason: str, message: str, field: str | None = None):
+        super().__init__(message, field=field, reason=reason)
+
+
+def refuse(reason: str, message: str, field: str | None = None):
+    """Roll the transaction back and refuse (nothing a refused request did stays)."""
+    db.session.rollback()
+    raise VolunteerError(reason, message, field)
+
+
+def locked(model, *criteria, options=()):
+    """The one ``model`` row matching ``criteria``, held until the transaction ends.
+
+    On PostgreSQL the SELECT takes a row lock and, once any other writer of the
+    row has committed, returns the row as that writer left it (READ COMMITTED
+    re-reads a locked row; one that no longer matches is not returned). The
+    values overwrite any copy of the object the session already holds, so the
+    checks that follow judge the latest state. On SQLite ``begin_write()``
+    already holds the database's write lock.
+    """
+    query = (
+        select(model).where(*criteria).options(*options).execution_options(populate_existing=True)
+    )
+    if not is_sqlite():
+        query = query.with_for_update(of=model)
+    return db.session.scalar(query)
+
+
+def points_per_hour() -> Decimal:
+    return Decimal(str(current_app.config.get("POINTS_PER_HOUR", 1)))
+
+
+def require_volunteer(user: User) -> None:
+    if user.volunteer is None:
+        refuse("not_volunteer", _("Please fill in your volunteer profile first."))

@@ -1,0 +1,194 @@
+"""Activities: the list, an activity's page, signing up, check-in, the roster, feeds."""
+
+import re
+from decimal import Decimal
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ... import clock
+from ...extensions import db
+from ...htmx import render, wants_fragment
+from ...models import Signup, Site
+from ...page_cache import cached_page
+from ...templating import hours as hours_text
+from .. import bp, queries, signups
+from ..calendar import activities_ics
+from ..common import VolunteerError
+from . import page_number, refused_redirect
+
+# Hours as people type them on the roster: '2', '1.5' (ASCII digits, one decimal).
+HOURS_TEXT = re.compile(r"[0-9]{1,2}(\.[0-9])?")
+REASON_MAX = 200  # Signup.credit_reason and PointsEntry.reason are String(200)
+
+
+@bp.get("/activities")
+@cached_page
+def activities():
+    """Activities that need hands, soonest first."""
+    items, total, page, pages = queries.upcoming_activities(page=page_number())
+    return render(
+        "volunteers/activities.html", activities=items, total=total, page=page, pages=pages
+    )
+
+
+def _activity_or_404(activity_id: int):
+    found = queries.activity_detail(activity_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _activity_page(activity_id: int, *, message=None, error=None, status=200):
+    found = _activity_or_404(activity_id)
+    mine = (
+        queries.my_signup(current_user.id, activity_id) if current_user.is_authenticated else None
+    )
+    return render(
+        "volunteers/activity.html", fragments=("signup_box",), activity=found, mine=mine,
+        position=queries.waitlist_position(mine) if mine and mine.status == "waitlisted" else None,
+        organiser=current_user.is_authenticated and signups.can_organise(current_user, found),
+        now=clock.now(), message=message, error=error, status=status,
+        checkin_open=signups.checkin_open(found, clock.now()),
+    )  # fmt: skip
+
+
+@bp.get("/activities/<int:activity_id>")
+def activity(activity_id: int):
+    """One activity: when, where, places left, and signing up in one tap."""
+    return _activity_page(activity_id)
+
+
+def _after(activity_id: int, message: str):
+    if wants_fragment():
+        return _activity_page(activity_id, message=message)
+    flash(message)
+    return redirect(url_for("volunteers.activity", activity_id=activity_id), 303)
+
+
+def _failed(activity_id: int, error: VolunteerError):
+    if error.reason == "not_volunteer" and not wants_fragment():
+        flash(error.message, "error")
+        return redirect(url_for("accounts.volunteer_profile"), 303)
+    if wants_fragment():
+        return _activity_page(activity_id, error=error.message, status=422)
+    return refused_redirect(error, "volunteers.activity", activity_id=activity_id)
+
+
+@bp.post("/activities/<int:activity_id>/signup")
+@login_required
+def signup(activity_id: int):
+    """Sign up in one tap; when full, join the waiting list."""
+    _activity_or_404(activity_id)
+    try:
+        outcome = signups.sign_up(current_user, activity_id)
+    except VolunteerError as error:
+        return _failed(activity_id, error)
+    message = (
+        _("The activity is full: you are on the waiting list and move up if someone cancels.")
+        if outcome.waitlisted
+        else _("You are signed up. Thank you!")
+    )
+    return _after(activity_id, message)
+
+
+@bp.post("/activities/<int:activity_id>/cancel")
+@login_required
+def cancel_signup(activity_id: int):
+    _activity_or_404(activity_id)
+    try:
+        signups.cancel_signup(current_user, activity_id)
+    except VolunteerError as error:
+        return _failed(activity_id, error)
+    return _after(activity_id, _("Your sign-up is cancelled."))
+
+
+@bp.post("/activities/<int:activity_id>/check-in")
+@login_required
+def self_check_in(activity_id: int):
+    """Check in on the day with the activity's short code."""
+    _activity_or_404(activity_id)
+    try:
+        signup_row = signups.self_check_in(current_user, activity_id, request.form.get("code", ""))
+    except VolunteerError as error:
+        return _failed(activity_id, error)
+    return _after(
+        activity_id,
+        _("Checked in: %(hours)s hours credited.", hours=hours_text(signup_row.hours_credited)),
+    )
+
+
+@bp.get("/activities/<int:activity_id>/roster")
+@login_required
+def roster(activity_id: int):
+    """The organiser's list: mark who came, adjust hours with a reason."""
+    found = _activity_or_404(activity_id)
+    if not signups.can_organise(current_user, found):
+        abort(403)
+    return render("volunteers/roster.html", activity=found, signups=queries.roster(activity_id))
+
+
+@bp.post("/activities/<int:activity_id>/roster/<int:signup_id>")
+@login_required
+def mark(activity_id: int, signup_id: int):
+    found = _activity_or_404(activity_id)
+    if not signups.can_organise(current_user, found):
+        abort(403)
+    row = db.session.get(Signup, signup_id)
+    if row is None or row.activity_id != activity_id:
+        abort(404)
+    decision = request.form.get("attended")
+    if decision not in ("1", "0"):
+        abort(400)
+    text = request.form.get("hours", "").strip()
+    reason = " ".join(request.form.get("reason", "").split())
+    # Checked here, not left to Decimal and the database: Decimal reads 'NaN',
+    # 'inf', '1e999' and '١٢', and PostgreSQL refuses a reason longer than its
+    # column where SQLite would keep it.
+    if text and not HOURS_TEXT.fullmatch(text):
+        return _roster_refused(found, _("Hours must be more than 0 and at most 24."))
+    if len(reason) > REASON_MAX:
+        return _roster_refused(found, _("Keep the reason to 200 characters or fewer."))
+    try:
+        signups.mark_attendance(
+            signup_id, decision == "1", current_user, Decimal(text) if text else None, reason
+        )
+    except VolunteerError as error:
+        return _roster_refused(found, error.message)
+    return redirect(url_for("volunteers.roster", activity_id=activity_id), 303)
+
+
+def _roster_refused(activity, message: str):
+    flash(message, "error")
+    return render(
+        "volunteers/roster.html",
+        activity=activity,
+        signups=queries.roster(activity.id),
+        status=422,
+    )
+
+
+def _calendar(name: str, activities) -> Response:
+    body = activities_ics(
+        activities, name, lambda a: url_for("volunteers.activity", activity_id=a.id, _external=True)
+    )
+    return Response(body, mimetype="text/calendar")
+
+
+@bp.get("/teams/<int:team_id>/calendar.ics")
+def team_calendar(team_id: int):
+    """The team's upcoming activities as a calendar feed to subscribe to."""
+    found = queries.team_detail(team_id)
+    if found is None:
+        abort(404)
+    return _calendar(found.name, queries.upcoming_activities(team_id=team_id, limit=200))
+
+
+@bp.get("/sites/<int:site_id>/calendar.ics")
+def site_calendar(site_id: int):
+    """A site's upcoming activities as a calendar feed."""
+    site = db.session.get(Site, site_id)
+    if site is None:
+        abort(404)
+    return _calendar(site.name, queries.upcoming_activities(site_id=site_id, limit=200))
