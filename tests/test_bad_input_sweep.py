@@ -38,6 +38,7 @@ from app.inputs import EARLIEST_DAY, DayRefused, latest_day, parse_day, search_t
 from app.models import (
     AuditEntry,
     Booking,
+    Certificate,
     Membership,
     PointsEntry,
     Project,
@@ -160,6 +161,11 @@ def world(app, freeze):
     signup = Signup(activity_id=activity.id, user_id=volunteer.id, status="signed_up")
     redemption = Redemption(item_id=item.id, user_id=volunteer.id, points=10, code="12345678")
     db.session.add_all([comment, signup, redemption])
+    certificate = Certificate(
+        code="K7M2QX9P3A", user_id=volunteer.id, holder_name="张三", issuer_site_id=center.id,
+        issuer_name=center.name, total_hours=Decimal("2"), activity_count=1,
+    )  # fmt: skip
+    db.session.add(certificate)
     special = f.special_day(center, "closed", TODAY + timedelta(days=10))
     notice = f.notice(center, "通知", TODAY)
     db.session.flush()
@@ -186,7 +192,8 @@ def world(app, freeze):
         "special_id": special.id,
         "notice_id": notice.id,
         "rule_id": service.slot_rules[0].id,
-        "code": volunteer.volunteer.certificate_code,
+        "code": certificate.code,
+        "certificate_id": certificate.id,
         "filename": "css/app.css",
     }
     # The sweep checks passwords hundreds of times (/me/delete, /me/password):

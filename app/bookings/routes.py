@@ -1,16 +1,15 @@
 from datetime import date
 
-import segno
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from .. import clock
 from ..htmx import render, wants_fragment
 from ..inputs import DayRefused, parse_day
 from ..models import Booking
 from ..page_cache import cached_page
+from ..qr import qr_svg
 from ..urls import positive_int, safe_next
 from . import bp, queries, service
 from .calendar import booking_ics
@@ -95,12 +94,6 @@ def _own_booking(booking_id: int):
     if booking is None or booking.user_id != current_user.id:
         abort(404)
     return booking
-
-
-def qr_svg(code: str, label: str) -> Markup:
-    """The booking code as an inline SVG QR code (no script, no inline style)."""
-    svg = segno.make(code, error="m", micro=False).svg_inline(scale=6, border=2)
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1))
 
 
 @bp.get("/bookings/<int:booking_id>")

@@ -1,7 +1,6 @@
 """Demo volunteering: teams, projects in every stage, activities over the coming
 weeks (and past ones with hours credited), points, and the love mall."""
 
-import secrets
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -86,15 +85,12 @@ def add_volunteers(ctx) -> None:
                 real_name=_real_name(rng),
                 skills="",
                 bio="",
-                certificate_code=secrets.token_urlsafe(12),
                 created_at=now,
             )
             ctx.volunteers.append(user_id)
     _add_volunteer_only_accounts(ctx, now)
     demo = next(r["id"] for r in ctx.rows[User] if r["mobile"] == DEMO_VOLUNTEER)
     ctx.demo_volunteer = demo
-    for row in ctx.rows[VolunteerProfile]:
-        row.setdefault("certificate_code", secrets.token_urlsafe(12))
 
 
 def _add_volunteer_only_accounts(ctx, now) -> None:
@@ -114,7 +110,6 @@ def _add_volunteer_only_accounts(ctx, now) -> None:
             real_name=real_name,
             skills="",
             bio="",
-            certificate_code=secrets.token_urlsafe(12),
             created_at=user["created_at"],
         )
         ctx.volunteers.append(user["id"])

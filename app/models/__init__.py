@@ -5,13 +5,19 @@ from .bookings import Booking, BookingRule, Slot, SlotRule
 from .cache import ContentGeneration
 from .geo import Community, District, Street
 from .sites import Notice, OpeningInterval, Service, Site, SiteFacility, SpecialDay
+from .uploads import Upload
 from .volunteers import (
     Activity,
+    ActivityChange,
+    ActivitySeries,
+    Certificate,
+    CertificateLine,
     MallItem,
     Membership,
     PointsEntry,
     Project,
     ProjectComment,
+    ProjectSpending,
     Redemption,
     Signup,
     Team,
@@ -19,6 +25,12 @@ from .volunteers import (
 
 __all__ = [
     "Activity",
+    "ActivityChange",
+    "ActivitySeries",
+    "Certificate",
+    "CertificateLine",
+    "ProjectSpending",
+    "Upload",
     "MallItem",
     "Membership",
     "PointsEntry",

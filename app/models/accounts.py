@@ -106,11 +106,6 @@ class VolunteerProfile(db.Model):
     real_name: Mapped[str] = mapped_column(String(20))
     skills: Mapped[str] = mapped_column(String(200), default="")
     bio: Mapped[str] = mapped_column(String(500), default="")
-    # The code on the certificate of hours (志愿服务记录证明); /verify/<code>
-    # confirms it. Random, so it cannot be guessed from the user's id.
-    certificate_code: Mapped[str] = mapped_column(
-        String(24), unique=True, default=lambda: secrets.token_urlsafe(12)
-    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user: Mapped[User] = relationship(back_populates="volunteer")

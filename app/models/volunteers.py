@@ -9,6 +9,7 @@ that would pass its limit.
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Date,
@@ -44,19 +45,31 @@ class Team(db.Model):
     brand: Mapped[str] = mapped_column(String(40), default="")
     slogan: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # The skills the team needs, as people write them ("急救、理发"): searchable.
+    skills: Mapped[str] = mapped_column(String(200), default="", server_default="")
     home_site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Retired teams keep their history (hours, projects) but take no one new.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     home_site: Mapped["Site"] = relationship()  # noqa: F821
     memberships: Mapped[list["Membership"]] = relationship(back_populates="team")
 
 
 class Membership(db.Model):
-    """A volunteer in a team: pending (asked to join), member, or leader."""
+    """A volunteer in a team: pending (asked to join), member, deputy, leader, or
+    removed (by staff, with a reason; the row stays, so the history does)."""
+
+    # Who runs the team's members and rosters with the staff.
+    RUNS_THE_TEAM = ("leader", "deputy")
+    # Counted as the team's people (a pending or removed one is not).
+    IN_THE_TEAM = ("member", "deputy", "leader")
 
     __table_args__ = (
         UniqueConstraint("team_id", "user_id"),
-        CheckConstraint("status IN ('pending', 'member', 'leader')", name="status"),
+        CheckConstraint(
+            "status IN ('pending', 'member', 'deputy', 'leader', 'removed')", name="status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,16 +77,20 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     team: Mapped[Team] = relationship(back_populates="memberships")
     user: Mapped["User"] = relationship()  # noqa: F821
 
 
 class Project(db.Model):
-    """服务项目: filed as a draft, published for comment (公示), run, completed."""
+    """服务项目: a draft, filed (备案), published for comment (公示), run, completed."""
 
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'publicity', 'running', 'completed')", name="status"),
+        CheckConstraint(
+            "status IN ('draft', 'filed', 'publicity', 'running', 'completed')", name="status"
+        ),
         CheckConstraint(
             "publicity_ends_on IS NULL OR publicity_starts_on <= publicity_ends_on",
             name="publicity",
@@ -92,12 +109,16 @@ class Project(db.Model):
     fund_source: Mapped[str] = mapped_column(String(80), default="")
     beneficiaries: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(10), default="draft")
+    filing_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    filed_on: Mapped[date | None] = mapped_column(Date)
     publicity_starts_on: Mapped[date | None] = mapped_column(Date)
     publicity_ends_on: Mapped[date | None] = mapped_column(Date)
     started_on: Mapped[date | None] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date)
     outcome_beneficiaries: Mapped[int | None] = mapped_column(Integer)
+    outcome_hours: Mapped[float | None] = mapped_column(Numeric(8, 2))
     outcome_summary: Mapped[str] = mapped_column(Text, default="")
+    outcome_photo_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     community: Mapped["Community"] = relationship()  # noqa: F821
@@ -105,6 +126,9 @@ class Project(db.Model):
     teams: Mapped[list[Team]] = relationship(secondary=project_team, order_by="Team.name")
     comments: Mapped[list["ProjectComment"]] = relationship(
         back_populates="project", order_by="ProjectComment.id"
+    )
+    spending: Mapped[list["ProjectSpending"]] = relationship(
+        back_populates="project", order_by="ProjectSpending.spent_on, ProjectSpending.id"
     )
 
 
@@ -119,9 +143,30 @@ class ProjectComment(db.Model):
     reply: Mapped[str] = mapped_column(Text, default="")
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by staff (abuse, personal data), with the reason; audited.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     project: Mapped[Project] = relationship(back_populates="comments")
     user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+
+
+class ProjectSpending(db.Model):
+    """One spending entry against a project's budget, shown publicly on its page."""
+
+    __table_args__ = (CheckConstraint("amount_yuan > 0", name="amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    spent_on: Mapped[date] = mapped_column(Date)
+    amount_yuan: Mapped[float] = mapped_column(Numeric(12, 2))
+    purpose: Mapped[str] = mapped_column(String(200))
+    payee: Mapped[str] = mapped_column(String(100), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    project: Mapped[Project] = relationship(back_populates="spending")
 
 
 class Activity(db.Model):
@@ -144,22 +189,33 @@ class Activity(db.Model):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("activity_series.id"), index=True)
     title: Mapped[str] = mapped_column(String(80))
+    # A project category (vocab.PROJECT_CATEGORIES), for finding activities by kind.
+    category: Mapped[str] = mapped_column(String(20), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Where, when not at the site itself (a park, a compound's gate).
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     requirements: Mapped[str] = mapped_column(String(200), default="")
+    skills: Mapped[str] = mapped_column(String(200), default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     signup_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     places: Mapped[int] = mapped_column(Integer)
     taken: Mapped[int] = mapped_column(Integer, default=0)
-    hours: Mapped[float] = mapped_column(Numeric(4, 1))  # hours credited by default
+    hours: Mapped[float] = mapped_column(Numeric(4, 2))  # hours credited by default
     status: Mapped[str] = mapped_column(String(10), default="open")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     checkin_code: Mapped[str] = mapped_column(String(6))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # When staff confirmed the roster: forgotten check-outs were credited then.
+    roster_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project | None] = relationship()
     team: Mapped[Team | None] = relationship()
     site: Mapped["Site"] = relationship()  # noqa: F821
+    series: Mapped["ActivitySeries | None"] = relationship(back_populates="activities")
 
     @property
     def places_left(self) -> int:
@@ -171,7 +227,8 @@ class Signup(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('signed_up', 'waitlisted', 'cancelled', 'attended', 'absent')",
+            "status IN ('signed_up', 'waitlisted', 'cancelled', 'checked_in', 'attended',"
+            " 'absent')",
             name="status",
         ),
         CheckConstraint("hours_credited >= 0 AND hours_credited <= 24", name="hours"),
@@ -193,7 +250,8 @@ class Signup(db.Model):
     status: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    hours_credited: Mapped[float] = mapped_column(Numeric(4, 1), default=0)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hours_credited: Mapped[float] = mapped_column(Numeric(4, 2), default=0)
     credit_reason: Mapped[str] = mapped_column(String(200), default="")
 
     activity: Mapped[Activity] = relationship()
@@ -229,6 +287,7 @@ class MallItem(db.Model):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock"),
         CheckConstraint("points_cost >= 1", name="cost"),
+        CheckConstraint("per_person_limit IS NULL OR per_person_limit >= 1", name="limit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,7 +296,11 @@ class MallItem(db.Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     points_cost: Mapped[int] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    # How many one volunteer may have reserved or picked up (None: no limit).
+    per_person_limit: Mapped[int | None] = mapped_column(Integer)
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=clock.now)
 
     site: Mapped["Site"] = relationship()  # noqa: F821
 
@@ -260,3 +323,95 @@ class Redemption(db.Model):
 
     item: Mapped[MallItem] = relationship()
     user: Mapped["User"] = relationship()  # noqa: F821
+
+
+class ActivitySeries(db.Model):
+    """A weekly series (every Saturday 09:00–11:00 for 8 weeks); each occurrence
+    is an Activity of its own, edited or cancelled on its own."""
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("weeks BETWEEN 1 AND 52", name="weeks"),
+        CheckConstraint(
+            "starts_min >= 0 AND starts_min < ends_min AND ends_min <= 1440", name="times"
+        ),  # fmt: skip
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    weekday: Mapped[int] = mapped_column(Integer)
+    starts_min: Mapped[int] = mapped_column(Integer)
+    ends_min: Mapped[int] = mapped_column(Integer)
+    first_on: Mapped[date] = mapped_column(Date)
+    weeks: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="series", order_by="Activity.starts_at"
+    )
+
+
+class ActivityChange(db.Model):
+    """What changed about an activity after volunteers signed up: a cancellation,
+    a new time or place. Each signed-up volunteer sees it on "my volunteering"."""
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('cancelled', 'time', 'place', 'details')", name="kind"),
+        Index("ix_activity_change_activity", "activity_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    activity: Mapped[Activity] = relationship()
+
+
+class Certificate(db.Model):
+    """志愿服务记录证明: an issued, numbered record of a volunteer's hours.
+
+    It is written once and never changes (triggers refuse an UPDATE of anything
+    but the holder's name, which account deletion removes, and any DELETE), so
+    /verify/<code> shows exactly what was issued, whatever the volunteer does
+    later. ``code`` uses characters that cannot be mistaken for each other.
+    """
+
+    __table_args__ = (CheckConstraint("total_hours >= 0", name="hours"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    holder_name: Mapped[str] = mapped_column(String(20))
+    issuer_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    issuer_name: Mapped[str] = mapped_column(String(80))
+    period_from: Mapped[date | None] = mapped_column(Date)
+    period_to: Mapped[date | None] = mapped_column(Date)
+    total_hours: Mapped[float] = mapped_column(Numeric(8, 2))
+    activity_count: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    lines: Mapped[list["CertificateLine"]] = relationship(order_by="CertificateLine.position")
+
+    @property
+    def number(self) -> str:
+        """The number printed on it: the year of issue and the record's sequence."""
+        return f"{clock.local(self.issued_at).year}-{self.id:06d}"
+
+
+class CertificateLine(db.Model):
+    """One activity on a certificate, as it stood when the certificate was issued."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)
+    activity_title: Mapped[str] = mapped_column(String(80))
+    site_name: Mapped[str] = mapped_column(String(80))
+    hours: Mapped[float] = mapped_column(Numeric(4, 2))

@@ -1,4 +1,4 @@
-"""The volunteer's record: hours so far, and the certificate's check."""
+"""The volunteer's record: hours so far."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Activity, Signup, VolunteerProfile
+from ..models import Activity, Signup
 
 
 def hours_summary(user_id: int, today: date) -> dict:
@@ -26,11 +26,3 @@ def hours_summary(user_id: int, today: date) -> dict:
         )
     )
     return {"total": Decimal(total), "this_year": Decimal(this_year), "activities": count}
-
-
-def profile_by_certificate(code: str) -> VolunteerProfile | None:
-    if not code or len(code) > 24:
-        return None
-    return db.session.scalar(
-        select(VolunteerProfile).where(VolunteerProfile.certificate_code == code)
-    )

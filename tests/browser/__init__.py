@@ -5,13 +5,20 @@ Helpers for the tests (fixtures are in ``conftest.py``)::
     from tests.browser import check_axe, screenshot, set_elder_mode, set_language
 """
 
+import itertools
 import json
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOT_DIR = PROJECT_ROOT / "test-artifacts" / "screenshots"
 AXE_TAGS = ("wcag2a", "wcag2aa")
+
+# One counter for every browser test module of this worker (they share its live
+# database): mobile numbers, codes and names made from it never collide, which
+# one counter per module, all started from the same clock, did.
+serial = itertools.count(int(time.time()) % 10_000_000)
 
 # The live server's base URL in this worker, set by the ``live_server`` fixture;
 # cookies are set for it when a helper is given no URL.

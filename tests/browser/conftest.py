@@ -105,7 +105,7 @@ def new_page(request, browser, live_server):
 
     def _new_page(**context_options):
         context = browser.new_context(base_url=live_server, **{**PHONE, **context_options})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
 

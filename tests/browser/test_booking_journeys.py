@@ -1,7 +1,6 @@
 """Booking journeys at phone size: book, see the code, cancel, book again,
 check in at the desk, rate the visit. With JavaScript on and off."""
 
-import itertools
 import re
 from datetime import timedelta
 
@@ -11,10 +10,10 @@ from werkzeug.security import generate_password_hash
 from app import clock
 from app.extensions import db
 from app.models import Booking, BookingRule, Service, Slot, StaffScope, User
-from tests.browser import check_axe, screenshot, set_elder_mode
+from tests.browser import check_axe, screenshot, serial, set_elder_mode
 from tests.live import make_app
 
-_numbers = itertools.count(int(clock.now().timestamp()) % 10_000_000)
+_numbers = serial
 PASSWORD = "a-long-secret"
 
 

@@ -5,7 +5,6 @@ passes axe in normal and elder mode."""
 
 import csv
 import io
-import itertools
 import re
 
 import pytest
@@ -15,10 +14,10 @@ from werkzeug.security import generate_password_hash
 from app import clock
 from app.extensions import db
 from app.models import OpeningInterval, Site, StaffScope, User
-from tests.browser import check_axe, screenshot, set_elder_mode
+from tests.browser import check_axe, screenshot, serial, set_elder_mode
 from tests.live import make_app
 
-_numbers = itertools.count(int(clock.now().timestamp()) % 10_000_000)
+_numbers = serial
 PASSWORD = "a-long-secret"
 
 

@@ -21,10 +21,10 @@ from app import clock
 from app.extensions import db
 from app.models import BookingRule, OpeningInterval, Service, Site, Slot, StaffScope, User
 from app.sites import sites_csv
-from tests.browser import check_axe, screenshot, set_elder_mode, set_language
+from tests.browser import check_axe, screenshot, serial, set_elder_mode, set_language
 from tests.live import make_app
 
-_numbers = itertools.count(int(clock.now().timestamp()) % 10_000_000)
+_numbers = serial
 PASSWORD = "a-long-secret"
 UTF8_BOM = b"\xef\xbb\xbf"
 

@@ -10,7 +10,6 @@ relative to now. Its accounts are its own, with their own numbers, so these
 tests never compete for the per-number login throttle of the demo accounts.
 """
 
-import itertools
 import re
 from contextlib import contextmanager
 from datetime import timedelta
@@ -25,6 +24,7 @@ from app import clock
 from app.extensions import db
 from app.models import (
     Activity,
+    Certificate,
     MallItem,
     Membership,
     PointsEntry,
@@ -38,10 +38,10 @@ from app.models import (
     User,
     VolunteerProfile,
 )
-from tests.browser import check_axe, screenshot, set_elder_mode
+from tests.browser import check_axe, screenshot, serial, set_elder_mode
 from tests.live import make_app
 
-_numbers = itertools.count(int(clock.now().timestamp()) % 10_000_000)
+_numbers = serial
 PASSWORD = "a-long-secret"
 SITE_ID = 1
 
@@ -114,14 +114,21 @@ def vol(live_db_url):
             ends_at=began + timedelta(hours=2), signup_deadline=began - timedelta(hours=2),
             places=40, taken=0, hours=Decimal("2"), checkin_code="135790",
         )  # fmt: skip
+        earlier = now - timedelta(days=2)
+        older = Activity(
+            team_id=team.id, site_id=SITE_ID, title=f"测试探访{n}", starts_at=earlier,
+            ends_at=earlier + timedelta(hours=3), signup_deadline=earlier - timedelta(hours=2),
+            places=40, taken=0, hours=Decimal("3"), checkin_code="975310",
+        )  # fmt: skip
         item = MallItem(site_id=SITE_ID, name=f"测试爱心大米{n}", description="五斤装",
                         points_cost=1, stock=50)  # fmt: skip
-        db.session.add_all([future, past, item])
+        db.session.add_all([future, past, older, item])
         db.session.commit()
         ids = {
             "team": team.id, "team_name": team.name, "project": project.id,
             "future": future.id, "future_title": future.title, "past": past.id,
-            "past_title": past.title, "item": item.id, "item_name": item.name,
+            "past_title": past.title, "older": older.id, "older_title": older.title,
+            "item": item.id, "item_name": item.name,
             "leader": leader.mobile, "staff": staff.mobile, "staff_axe": staff_axe.mobile,
         }  # fmt: skip
     return ids
@@ -340,37 +347,42 @@ def test_organiser_approves_marks_attended_and_hours_become_points(
 
 
 def test_certificate_is_verified_by_a_stranger(page, new_page, vol, live_db_url):
+    """A volunteer gets a certificate; /verify shows what was issued, also after more hours."""
     mobile = register(page, "证明居民")
     become_volunteer(page, "赵证明")
     give_attended(live_db_url, mobile, vol["past"], hours="2")
     page.goto("/me/volunteer")
     page.get_by_role("link", name=re.compile("证明")).first.click()
     page.wait_for_url("**/me/volunteer/certificate")
+    page.get_by_role("button", name="开具证明").click()
+    page.wait_for_url(re.compile(r"/me/volunteer/certificates/\d+$"))
     certificate = page.locator("article.certificate")
     expect(certificate.get_by_role("heading", level=1)).to_have_text("志愿服务记录证明")
     expect(certificate).to_contain_text("赵证明")
     expect(certificate.locator("tbody tr", has_text=vol["past_title"])).to_contain_text("2")
     text = certificate.inner_text()
-    code = re.search(r"核验码：([A-Za-z0-9_-]+)", text).group(1)
+    code = re.search(r"核验码：([2-9A-HJKMNP-Z]{10})", text).group(1)
     with database(live_db_url):
-        profile = db.session.get(VolunteerProfile, user_id(mobile))
-        assert code == profile.certificate_code
-    assert re.search(rf"https?://\S+/verify/{re.escape(code)}", text), "the verify URL is shown"
+        issued = db.session.scalar(select(Certificate).where(Certificate.code == code))
+        assert issued.user_id == user_id(mobile) and issued.total_hours == Decimal("2")
+    assert re.search(rf"https?://\S+/verify/{code}", text), "the verify URL is shown"
+    expect(certificate.locator(".qr svg")).to_be_visible()
     screenshot(page, "volunteer-certificate")
 
+    # More hours later: the issued certificate still shows what it said.
+    give_attended(live_db_url, mobile, vol["older"], hours="3")
     stranger = new_page()
     response = stranger.goto(f"/verify/{code}")
     assert response.status == 200
     main = stranger.locator("main")
     expect(main).to_contain_text("这份证明真实有效")
     expect(main.locator(".facts")).to_contain_text("赵证明")
-    expect(main.locator(".facts")).to_contain_text("2")
-    # Name and totals only: neither the number nor the account name.
-    assert mobile not in stranger.content()
-    assert "证明居民" not in stranger.content()
+    expect(main.locator(".facts dd", has_text=re.compile(r"^2$"))).to_have_count(1)
+    assert vol["older_title"] not in stranger.content()
+    assert mobile not in stranger.content() and "证明居民" not in stranger.content()
     screenshot(stranger, "volunteer-verify-valid")
 
-    response = stranger.goto(f"/verify/{code[:-1]}x-wrong")
+    response = stranger.goto(f"/verify/{code[:-1]}X")
     assert response.status == 404
     expect(stranger.locator("main [role=alert]")).to_contain_text("没有这个核验码的证明")
     assert "赵证明" not in stranger.content()
@@ -454,8 +466,11 @@ def test_volunteering_pages_are_accessible(page, new_page, vol, live_db_url, eld
     become_volunteer(page, "周无障碍")
     ask_to_join(page, vol["team"])
     give_attended(live_db_url, mobile, vol["past"])
-    with database(live_db_url):
-        code = db.session.get(VolunteerProfile, user_id(mobile)).certificate_code
+    page.goto("/me/volunteer/certificate")
+    page.get_by_role("button", name="开具证明").click()
+    page.wait_for_url(re.compile(r"/me/volunteer/certificates/\d+$"))
+    code = re.search(r"核验码：([2-9A-HJKMNP-Z]{10})", page.inner_text("article")).group(1)
+    certificate_page = page.url
 
     # Logged out.
     for path, shot in (
@@ -493,7 +508,8 @@ def test_volunteering_pages_are_accessible(page, new_page, vol, live_db_url, eld
     )
     for path, shot in (
         ("/me/volunteer", "me-volunteer"),
-        ("/me/volunteer/certificate", "certificate"),
+        ("/me/volunteer/certificate", "certificates"),
+        (certificate_page, "certificate"),
         (f"/teams/{vol['team']}", None),
         (f"/mall?site={SITE_ID}", "mall"),
     ):

@@ -8,9 +8,12 @@ from ... import clock
 from ...extensions import db
 from ...htmx import render
 from ...models import MallItem
+from ...qr import qr_svg
+from ...refusals import show_on
 from ...urls import positive_int
-from .. import bp, points, queries, record
+from .. import bp, certificates, points, queries, record
 from ..common import VolunteerError
+from ..forms import CertificateForm
 from . import page_number, refused_redirect
 
 
@@ -28,36 +31,59 @@ def me():
     )  # fmt: skip
 
 
-@bp.get("/me/volunteer/certificate")
+@bp.route("/me/volunteer/certificate", methods=["GET", "POST"])
 @login_required
 def certificate():
-    """志愿服务记录证明: a printable record of hours, with a code anyone can verify."""
+    """志愿服务记录证明: ask for one for a period; the ones issued before stay listed."""
     if current_user.volunteer is None:
         return redirect(url_for("accounts.volunteer_profile"))
-    attended = [s for s in queries.history(current_user.id) if s.status == "attended"]
+    form = CertificateForm()
+    if form.validate_on_submit():
+        try:
+            issued = certificates.issue(current_user, form.period_from.data, form.period_to.data)
+        except VolunteerError as error:
+            show_on(form, error)
+        else:
+            flash(_("Your certificate is issued. Print it, or give its code to whoever asks."))
+            return redirect(url_for("volunteers.issued", certificate_id=issued.id), 303)
     return render(
-        "volunteers/certificate.html", profile=current_user.volunteer, signups=attended,
-        summary=record.hours_summary(current_user.id, clock.today()), issued_on=clock.today(),
+        "volunteers/certificates.html", form=form,
+        issued=certificates.issued_to(current_user.id),
+        summary=record.hours_summary(current_user.id, clock.today()),
+        status=422 if form.errors else 200,
+    )  # fmt: skip
+
+
+@bp.get("/me/volunteer/certificates/<int:certificate_id>")
+@login_required
+def issued(certificate_id: int):
+    """One issued certificate, ready to print on A4, with the QR code that checks it."""
+    found = certificates.own(current_user.id, certificate_id)
+    if found is None:
+        abort(404)
+    verify_url = url_for("volunteers.verify", code=found.code, _external=True)
+    return render(
+        "volunteers/certificate.html", certificate=found, verify_url=verify_url,
+        qr=qr_svg(verify_url, _("QR code that checks certificate %(code)s", code=found.code)),
     )  # fmt: skip
 
 
 @bp.get("/verify")
 def verify_form():
     """Type a certificate's code to check it (the code from the printed page)."""
-    code = "".join(request.args.get("code", "").split())
+    code = certificates.normal_code(request.args.get("code"))
     if code:
-        return redirect(url_for("volunteers.verify", code=code[:24]), 303)
-    return render("volunteers/verify.html", profile=None, asked=False)
+        return redirect(url_for("volunteers.verify", code=code), 303)
+    return render("volunteers/verify.html", certificate=None, asked=False)
 
 
 @bp.get("/verify/<code>")
 def verify(code: str):
-    """Confirm a certificate is genuine: the name and totals, nothing more."""
-    profile = record.profile_by_certificate(code)
-    if profile is None:
-        return render("volunteers/verify.html", profile=None, asked=True, status=404)
-    return render("volunteers/verify.html", profile=profile,
-                  summary=record.hours_summary(profile.user_id, clock.today()))  # fmt: skip
+    """Confirm a certificate is genuine: exactly what was issued, never today's totals."""
+    found = certificates.by_code(code)
+    if found is None:
+        return render("volunteers/verify.html", certificate=None, asked=True, status=404)
+    return render("volunteers/verify.html", certificate=found)
 
 
 @bp.get("/mall")
