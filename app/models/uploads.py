@@ -1,8 +1,8 @@
-"""Photos people upload: re-encoded, stripped of EXIF, stored outside static/."""
+"""Photos people upload: re-encoded, stripped of EXIF, kept in the database."""
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -11,10 +11,12 @@ from .types import UTCDateTime
 
 
 class Upload(db.Model):
-    """One stored photo. The file is ``instance/uploads/<key[:2]>/<key>.jpg``.
+    """One stored photo, its JPEG bytes in ``data``.
 
-    ``public`` photos (a mall item's, a completed project's) are served to
-    anyone; the others only to whom the area that owns them allows.
+    In the database rather than on a host's disk: every app host serves it,
+    and the database's backups hold it. ``public`` photos (a mall item's, a
+    completed project's) are served to anyone; the others only to whom the
+    area that owns them allows. ``key`` is random, so a URL cannot be guessed.
     """
 
     __table_args__ = (CheckConstraint("width > 0 AND height > 0 AND size_bytes > 0", name="size"),)
@@ -26,6 +28,7 @@ class Upload(db.Model):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

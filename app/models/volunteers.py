@@ -123,6 +123,7 @@ class Project(db.Model):
 
     community: Mapped["Community"] = relationship()  # noqa: F821
     site: Mapped["Site | None"] = relationship()  # noqa: F821
+    outcome_photo: Mapped["Upload | None"] = relationship()  # noqa: F821
     teams: Mapped[list[Team]] = relationship(secondary=project_team, order_by="Team.name")
     comments: Mapped[list["ProjectComment"]] = relationship(
         back_populates="project", order_by="ProjectComment.id"
@@ -303,6 +304,7 @@ class MallItem(db.Model):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=clock.now)
 
     site: Mapped["Site"] = relationship()  # noqa: F821
+    photo: Mapped["Upload | None"] = relationship()  # noqa: F821
 
 
 class Redemption(db.Model):

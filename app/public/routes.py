@@ -2,12 +2,13 @@ from itertools import groupby
 
 from flask import abort, current_app, request
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
-from .. import clock, health
+from .. import clock, health, uploads
 from ..bookings.service import satisfaction
 from ..extensions import db
 from ..htmx import render
-from ..models import Notice, Service
+from ..models import Notice, Service, Upload
 from ..page_cache import cached_page
 from ..sites import hours
 from ..sites.directory import (
@@ -108,6 +109,21 @@ def site_detail(site_id: int):
         center=next((s for s in unit if s.is_center and s.id != site.id), None),
         stations=[s for s in unit if not s.is_center and s.id != site.id],
     )
+
+
+@bp.get("/photos/<key>.jpg")
+def photo(key: str):
+    """A public photo (a mall item's, a completed project's), by its random key."""
+    if len(key) != 32 or not all(ch in "0123456789abcdef" for ch in key):
+        abort(404)
+    found = db.session.scalar(
+        select(Upload)
+        .where(Upload.key == key, Upload.public.is_(True))
+        .options(undefer(Upload.data))
+    )
+    if found is None:
+        abort(404)
+    return uploads.send(found, cache_seconds=86400)
 
 
 @bp.get("/healthz")

@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -1,6 +1,7 @@
 """Volunteering pages for residents and volunteers, one module per feature.
 
-``teams``, ``projects``, ``activities`` (with the organiser's roster) and
+``teams``, ``projects``, ``activities``, ``attendance`` (check-in and the
+organiser's roster) and
 ``record`` (the volunteer's own hours, certificate and the love mall). The
 rules they call live beside them in the domain package (``volunteers.teams``,
 ``volunteers.signups`` …); the staff's pages are in ``app/staff``.
@@ -21,4 +22,4 @@ def refused_redirect(error: VolunteerError, endpoint: str, **values):
     return redirect(url_for(endpoint, **values), 303)
 
 
-from . import activities, projects, record, teams  # noqa: E402,F401
+from . import activities, attendance, projects, record, teams  # noqa: E402,F401
