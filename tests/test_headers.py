@@ -33,6 +33,7 @@ def test_every_get_route_sends_security_headers(app, client, auth):
         "community_id": 1,
         "code": "not-a-code",
         "filename": "css/app.css",
+        "key": "0" * 32,
     }
     seen = 0
     for rule in app.url_map.iter_rules():
