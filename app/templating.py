@@ -27,9 +27,10 @@ def relative_time(when: datetime, moment: datetime) -> str:
 
 
 def hours(value) -> str:
-    """2.0 → '2', 2.5 → '2.5': hours as people say them."""
-    text = f"{float(value or 0):.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    """2.0 → '2', 2.5 → '2.5', 2.25 → '2.25': hours as people say them (quarter
+    hours keep both decimals)."""
+    text = f"{float(value or 0):.2f}".rstrip("0")
+    return text.rstrip(".")
 
 
 def init_app(app: Flask) -> None:

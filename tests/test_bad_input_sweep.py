@@ -36,6 +36,7 @@ from app.clock import LOCAL_TZ
 from app.extensions import db
 from app.inputs import EARLIEST_DAY, DayRefused, latest_day, parse_day, search_text
 from app.models import (
+    ActivitySeries,
     AuditEntry,
     Booking,
     Certificate,
@@ -43,9 +44,11 @@ from app.models import (
     PointsEntry,
     Project,
     ProjectComment,
+    ProjectSpending,
     Redemption,
     Signup,
     Site,
+    Upload,
 )
 from app.sites import sites_csv
 from app.urls import MAX_ID, numbers_up_to, positive_int
@@ -54,6 +57,8 @@ from app.volunteers import common, signups
 from . import factories as f
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ)  # a Monday morning
+# The world's activity starts five days later; it runs for two hours.
+ACTIVITY_RUNNING = NOW + timedelta(days=5, minutes=30)
 TODAY = NOW.date()
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,6 +117,21 @@ def realistic(world) -> dict:
         "status": "open", "street": str(ids["street_id"]), "target": "publicity",
         "title": "通知标题", "to": later(0), "until": "1200", "user": str(ids["user_id"]),
         "waitlist": "1", "weekday": "0", "window_days": "14",
+        # Activities staff publish, and the filters of /activities.
+        "day": later(5), "deadline_hours": "2", "open": "1", "places": "6",
+        "project_id": str(ids["project_id"]), "requirements": "有耐心",
+        "team_id": str(ids["team_id"]), "weeks": "4", "when": "week",
+        # The love mall's items, restocks and points adjustments.
+        "added": "3", "amount": "5", "direction": "add", "per_person_limit": "2",
+        "points_cost": "10", "seen": "0", "stock": "3", "volunteer": str(ids["volunteer_id"]),
+        # Service projects: drafts, filing, outcome and spending.
+        "beneficiaries": "10", "budget_yuan": "2000", "filed_on": later(0),
+        "filing_number": "东备2026-001", "fund_source": "社区公益金", "payee": "五金店",
+        "purpose": "理发工具", "spent_on": later(0), "summary": "顺利完成",
+        "team_ids": str(ids["team_id"]),
+        # Teams staff create and run.
+        "brand": "四季歌", "home_site_id": str(ids["site_id"]), "role": "deputy",
+        "slogan": "邻里守望",
         "version": str(_site_version(ids["site_id"])),
     }  # fmt: skip
 
@@ -153,14 +173,24 @@ def world(app, freeze):
     activity = f.activity(
         center, NOW + timedelta(days=5), project_obj=project, team_obj=team, taken=1
     )
+    # The activity is the first week of a weekly series.
+    series = ActivitySeries(site_id=center.id, title=activity.title, weekday=5, starts_min=480,
+                            ends_min=600, first_on=TODAY + timedelta(days=5), weeks=1)  # fmt: skip
+    db.session.add(series)
+    db.session.flush()
+    activity.series_id = series.id
     item = f.mall_item(center)
+    item.photo = Upload(key="5f2b" * 8, purpose="mall_item", width=1, height=1, size_bytes=3,
+                        data=b"jpg", public=True)  # fmt: skip
     f.points(volunteer, 100)
     db.session.add_all([booking, membership])
     db.session.flush()
     comment = ProjectComment(project_id=project.id, user_id=volunteer.id, body="好")
     signup = Signup(activity_id=activity.id, user_id=volunteer.id, status="signed_up")
+    spending = ProjectSpending(project_id=project.id, spent_on=TODAY, amount_yuan=Decimal("12.50"),
+                               purpose="理发工具", payee="五金店")  # fmt: skip
     redemption = Redemption(item_id=item.id, user_id=volunteer.id, points=10, code="12345678")
-    db.session.add_all([comment, signup, redemption])
+    db.session.add_all([comment, signup, redemption, spending])
     certificate = Certificate(
         code="K7M2QX9P3A", user_id=volunteer.id, holder_name="张三", issuer_site_id=center.id,
         issuer_name=center.name, total_hours=Decimal("2"), activity_count=1,
@@ -179,9 +209,12 @@ def world(app, freeze):
         "membership_id": membership.id,
         "project_id": project.id,
         "comment_id": comment.id,
+        "spending_id": spending.id,
         "activity_id": activity.id,
+        "series_id": series.id,
         "signup_id": signup.id,
         "item_id": item.id,
+        "volunteer_id": volunteer.id,
         "redemption_id": redemption.id,
         "district_id": community.street.district_id,
         "street_id": community.street_id,
@@ -568,27 +601,26 @@ def test_exports_refuse_days_outside_the_window(client, auth, world):
 
 
 def test_publicity_dates_outside_the_window_change_nothing(client, auth, world):
-    project = f.project(f.site(), "draft")
+    center = db.session.get(Site, world["values"]["site_id"])
+    project = f.project(center, "filed", filing_number="东备-window", filed_on=TODAY)
     db.session.commit()
     auth.login(world["admin"])
+    path = f"/staff/sites/{center.id}/volunteering/projects/{project.id}/publicity"
     for day in ("0001-01-01", "9999-12-31"):
-        response = client.post(
-            f"/projects/{project.id}/advance",
-            data={"target": "publicity", "publicity_starts_on": TODAY.isoformat(),
-                  "publicity_ends_on": day},
-        )  # fmt: skip
-        assert response.status_code == 303
-        assert "2000-01-01" in client.get(response.headers["Location"]).text
+        response = client.post(path, data=f.prefixed(
+            "publicity", {"starts_on": TODAY.isoformat(), "ends_on": day}))  # fmt: skip
+        assert response.status_code == 422 and "2000-01-01" in response.text
         db.session.rollback()
-        assert db.session.get(Project, project.id).status == "draft"
+        assert db.session.get(Project, project.id).status == "filed"
 
 
-def test_roster_refuses_hours_that_are_not_hours(client, auth, world):
+def test_roster_refuses_hours_that_are_not_hours(client, auth, world, freeze):
+    freeze(ACTIVITY_RUNNING)  # hours are credited once the activity has started
     auth.login(world["admin"])
     ids = world["values"]
     path = f"/activities/{ids['activity_id']}/roster/{ids['signup_id']}"
     for hours in ("NaN", "nan", "sNaN", "inf", "-Infinity", "1e999", "-0", "0", "١٢", "１２",
-                  "2_0", "25", "1.25", "+2"):  # fmt: skip
+                  "2_0", "25", "1.255", "+2"):  # fmt: skip
         response = client.post(path, data={"attended": "1", "hours": hours, "reason": "提前离开"})
         assert response.status_code == 422, hours
         assert "时长必须大于 0，最多 24 小时" in response.text, hours
@@ -602,7 +634,8 @@ def test_roster_refuses_hours_that_are_not_hours(client, auth, world):
     assert db.session.get(Signup, ids["signup_id"]).hours_credited == Decimal(2)
 
 
-def test_roster_reason_over_its_column_is_refused_on_every_database(client, auth, world):
+def test_roster_reason_over_its_column_is_refused_on_every_database(client, auth, world, freeze):
+    freeze(ACTIVITY_RUNNING)
     auth.login(world["admin"])
     ids = world["values"]
     path = f"/activities/{ids['activity_id']}/roster/{ids['signup_id']}"

@@ -19,7 +19,8 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL_TZ)  # Monday
 
 @pytest.fixture
 def record(app, freeze):
-    """A volunteer with hours at a station (two activities done) and one still to come."""
+    """A volunteer with hours at a station: two activities done, and one under way
+    (started half an hour ago, already marked by its organiser)."""
     freeze(NOW)
     center = f.site(name="东方社区党群服务中心")
     station = f.site(kind="station", center=center, name="阳光站")
@@ -29,7 +30,7 @@ def record(app, freeze):
         f.activity(station, NOW - timedelta(days=d), team_obj=team, title=f"敲门行动{d}")
         for d in (40, 3)
     ]
-    coming = f.activity(station, NOW + timedelta(days=2), team_obj=team, title="未来的活动")
+    coming = f.activity(station, NOW - timedelta(minutes=30), team_obj=team, title="进行中的活动")
     for activity, hours in ((done[0], "2"), (done[1], "1.5"), (coming, "2")):
         db.session.add(Signup(activity_id=activity.id, user_id=volunteer.id, status="attended",
                               hours_credited=Decimal(hours)))  # fmt: skip
@@ -44,7 +45,7 @@ def test_a_certificate_records_what_happened(record):
     assert issued.issuer_name == "东方社区党群服务中心"  # a station's hours count for its center
     assert issued.total_hours == Decimal("3.5") and issued.activity_count == 2
     assert [line.activity_title for line in issued.lines] == ["敲门行动40", "敲门行动3"]
-    assert "未来的活动" not in [line.activity_title for line in issued.lines]
+    assert "进行中的活动" not in [line.activity_title for line in issued.lines]  # not over yet
 
 
 def test_a_period_narrows_it(record):
@@ -107,14 +108,14 @@ def test_the_certificate_page_and_verify(record, client, auth):
 
 def test_verify_shows_what_was_issued_after_more_hours(record, client, freeze):
     issued = certificates.issue(record["volunteer"])
-    # Later: the coming activity happens and more hours are credited.
+    # Later: the activity under way has ended, and its hours count.
     freeze(NOW + timedelta(days=5))
     db.session.add(PointsEntry(user_id=record["volunteer"].id, kind="earned", points=2))
     db.session.commit()
     later = certificates.issue(record["volunteer"])
     assert later.total_hours == Decimal("5.5")
     old = client.get(f"/verify/{issued.code}").text
-    assert "3.5" in old and "5.5" not in old and "未来的活动" not in old
+    assert "3.5" in old and "5.5" not in old and "进行中的活动" not in old
 
 
 def test_someone_elses_certificate_is_404(record, client, auth):

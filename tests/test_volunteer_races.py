@@ -48,6 +48,14 @@ def _signup(activity, user, status, hours=0):
     return row
 
 
+def _checked_in(activity, user):
+    """A volunteer who checked in at the start and has not checked out."""
+    row = _signup(activity, user, "checked_in")
+    row.checked_in_at = activity.starts_at
+    db.session.flush()
+    return row
+
+
 def _attended_with_points(activity, user, spent=0):
     """An attended sign-up credited 2 hours (2 points), of which ``spent`` are spent."""
     row = _signup(activity, user, "attended", hours=2)
@@ -84,7 +92,7 @@ def arena(databases, template_url):
         staff = [f.user("站长甲", staff_of=(site,)), f.user("站长乙", staff_of=(site,))]
         leader = f.volunteer("队长")
         team = f.team(site, "四季歌志愿服务队", leader=leader)
-        vol = iter(f.volunteer(f"志愿者{i}") for i in range(70))
+        vol = iter(f.volunteer(f"志愿者{i}") for i in range(100))
         ids: dict = {"site": site.id, "team": team.id}
 
         # Cancelling: places full, a queue behind them.
@@ -109,6 +117,21 @@ def arena(databases, template_url):
         ids["absent_many"] = _attended_with_points(running, next(vol)).id
         ids["absent_spent"] = _attended_with_points(running, next(vol), spent=2).id
         ids["absent_twice"] = _attended_with_points(running, next(vol)).id
+
+        # Checking out and confirming the roster: activities 2 hours long that
+        # ended half an hour ago, their volunteers checked in at the start.
+        ended = now - timedelta(hours=2, minutes=30)
+        out = f.activity(site, ended, places=30, team_obj=team, title="刚结束", taken=7)
+        ids["ended"] = out.id
+        ids["checkout_many"] = _checked_in(out, next(vol)).id
+        ids["checkout_twice"] = _checked_in(out, next(vol)).id
+        ids["checkout_marked"] = [_checked_in(out, next(vol)).id for _ in range(5)]
+        for name, checked_in in (("confirm_many", 4), ("confirm_twice", 2), ("confirm_out", 5)):
+            activity = f.activity(site, ended, places=30, team_obj=team, title=name,
+                                  taken=checked_in + 1)  # fmt: skip
+            ids[name] = activity.id
+            ids[f"{name}_in"] = [_checked_in(activity, next(vol)).id for _ in range(checked_in)]
+            ids[f"{name}_signed_up"] = _signup(activity, next(vol), "signed_up").id
 
         # The love mall: reserved redemptions, each on its own item.
         for name in ("cancel_many", "mixed", "cancel_twice"):
@@ -258,6 +281,8 @@ def _organiser(arena, n: int):
 
 
 def test_check_in_and_marks_at_once_credit_each_volunteer_once(arena):
+    """Two check-in taps and two organiser's marks per volunteer: the marks credit
+    the scheduled hours once; a check-in that comes after them is refused."""
     activity = arena["running"]
     organisers = iter(_organiser(arena, 2 * len(arena["checkin"])))
     check_in = f"/activities/{activity}/check-in"
@@ -271,7 +296,10 @@ def test_check_in_and_marks_at_once_credit_each_volunteer_once(arena):
         for staff, token in (next(organisers), next(organisers)):
             calls.append(lambda v=staff, t=token, p=mark: v.post(p, {"attended": "1"}, t))
     assert len(calls) == 20
-    assert set(no_server_errors(fire_together(calls))) == {303}
+    statuses = no_server_errors(fire_together(calls))
+    for n in range(len(arena["checkin"])):
+        taps_of_one, marks_of_one = statuses[4 * n : 4 * n + 2], statuses[4 * n + 2 : 4 * n + 4]
+        assert marks_of_one == [303, 303] and sorted(taps_of_one) in ([303, 422], [422, 422])
     for signup_id in arena["checkin"]:
         status, hours, entries, points = read(arena, lambda s, i=signup_id: _credit(s, i))
         assert (status, hours, entries, points) == ("attended", 2, [2], 2), signup_id
@@ -285,10 +313,107 @@ def test_double_check_in_and_double_mark_credit_once(arena):
     calls = [lambda v=v: v.post(check_in, {"code": CODE}, token) for v in taps(visitor, 2)]
     mark = f"/activities/{activity}/roster/{arena['marked_twice']}"
     calls += [lambda v=v, t=t: v.post(mark, {"attended": "1"}, t) for v, t in _organiser(arena, 2)]
-    assert set(no_server_errors(fire_together(calls))) == {303}
-    for signup_id in (arena["checkin_twice"], arena["marked_twice"]):
-        status, hours, entries, points = read(arena, lambda s, i=signup_id: _credit(s, i))
-        assert (status, hours, entries, points) == ("attended", 2, [2], 2), signup_id
+    statuses = no_server_errors(fire_together(calls))
+    assert sorted(statuses[:2]) == [303, 422] and statuses[2:] == [303, 303]
+    # Checked in once, and no hours until the check-out.
+    outcome = read(arena, lambda s: _credit(s, arena["checkin_twice"]))
+    assert outcome == ("checked_in", 0, [], 0)
+    outcome = read(arena, lambda s: _credit(s, arena["marked_twice"]))
+    assert outcome == ("attended", 2, [2], 2)
+
+
+# Check-out and the roster's confirmation: hours credited once -----------------------
+
+
+def _check_out_calls(arena, signup_id, n, activity=None):
+    activity = activity or arena["ended"]
+    visitor, token = logged_in(arena, mobile_of(arena, signup_id), f"/activities/{activity}")
+    path = f"/activities/{activity}/check-out"
+    return [lambda v=v: v.post(path, {"code": CODE}, token) for v in taps(visitor, n)]
+
+
+def test_twenty_check_out_taps_credit_once(arena):
+    signup_id = arena["checkout_many"]
+    statuses = no_server_errors(fire_together(_check_out_calls(arena, signup_id, 20)))
+    assert statuses.count(303) == 1 and statuses.count(422) == 19, statuses
+    # Checked in at the start, the check-out after the end: the whole 2 hours.
+    assert read(arena, lambda s: _credit(s, signup_id)) == ("attended", 2, [2], 2)
+
+
+def test_double_check_out_credits_once(arena):
+    signup_id = arena["checkout_twice"]
+    statuses = no_server_errors(fire_together(_check_out_calls(arena, signup_id, 2)))
+    assert sorted(statuses) == [303, 422]
+    assert read(arena, lambda s: _credit(s, signup_id)) == ("attended", 2, [2], 2)
+
+
+def test_check_outs_and_marks_at_once_credit_each_volunteer_once(arena):
+    activity = arena["ended"]
+    visitor, token = logged_in(arena, arena["staff"][1], f"/activities/{activity}/roster")
+    marks = iter(taps(visitor, 2 * len(arena["checkout_marked"])))
+    calls = []
+    for signup_id in arena["checkout_marked"]:
+        calls += _check_out_calls(arena, signup_id, 2)
+        path = f"/activities/{activity}/roster/{signup_id}"
+        organisers = [next(marks), next(marks)]
+        calls += [lambda v=v, p=path: v.post(p, {"attended": "1"}, token) for v in organisers]
+    assert len(calls) == 20
+    assert set(no_server_errors(fire_together(calls))) <= {303, 422}
+    for signup_id in arena["checkout_marked"]:
+        outcome = read(arena, lambda s, i=signup_id: _credit(s, i))
+        assert outcome == ("attended", 2, [2], 2), signup_id
+
+
+def _confirms(arena, activity, n):
+    paths = f"/activities/{activity}/roster/confirm"
+    staff = [logged_in(arena, m, f"/activities/{activity}/roster") for m in arena["staff"]]
+    calls = []
+    for i in range(n):
+        visitor, token = staff[i % 2]
+        [copy] = taps(visitor, 1)
+        calls.append(lambda v=copy, t=token: v.post(paths, {}, t))
+    return calls
+
+
+def _confirmed(arena, name):
+    def outcome(session):
+        activity = session.get(Activity, arena[name])
+        audited = session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == "activity.roster_confirmed",
+                AuditEntry.target_id == activity.id,
+            )
+        )
+        return activity.roster_confirmed_at is not None, audited
+
+    assert read(arena, outcome) == (True, 1)
+    for signup_id in arena[f"{name}_in"]:
+        assert read(arena, lambda s, i=signup_id: _credit(s, i)) == ("attended", 2, [2], 2)
+    untouched = read(arena, lambda s: _credit(s, arena[f"{name}_signed_up"]))
+    assert untouched == ("signed_up", 0, [], 0)  # left for the organiser to mark
+
+
+def test_twenty_confirms_of_one_roster_confirm_it_once(arena):
+    statuses = no_server_errors(fire_together(_confirms(arena, arena["confirm_many"], 20)))
+    assert statuses.count(303) == 1 and statuses.count(422) == 19, statuses
+    _confirmed(arena, "confirm_many")
+
+
+def test_double_confirm_confirms_once(arena):
+    statuses = no_server_errors(fire_together(_confirms(arena, arena["confirm_twice"], 2)))
+    assert sorted(statuses) == [303, 422]
+    _confirmed(arena, "confirm_twice")
+
+
+def test_check_outs_during_the_confirmation_credit_each_volunteer_once(arena):
+    activity = arena["confirm_out"]
+    calls = _confirms(arena, activity, 10)
+    for signup_id in arena["confirm_out_in"]:
+        calls += _check_out_calls(arena, signup_id, 2, activity)
+    assert len(calls) == 20
+    statuses = no_server_errors(fire_together(calls))
+    assert statuses[:10].count(303) == 1 and set(statuses) <= {303, 422}
+    _confirmed(arena, "confirm_out")
 
 
 def _mark_absent(arena, signup_id, n):

@@ -18,6 +18,8 @@ from . import factories as f
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ)  # Monday 08:00
 SATURDAY_9 = datetime(2026, 11, 28, 9, 0, tzinfo=LOCAL_TZ)
+# Hours are credited once the activity has started (it runs 09:00–11:00).
+DURING = SATURDAY_9 + timedelta(hours=1)
 
 
 @pytest.fixture
@@ -117,7 +119,7 @@ def test_cancel_after_the_deadline_is_refused(town, freeze):
 # Check-in, hours and points ------------------------------------------------------
 
 
-def test_self_check_in_credits_hours_and_points(town, freeze):
+def test_check_in_then_check_out_credits_hours_and_points(town, freeze):
     vol = town["vols"][0]
     signups.sign_up(vol, town["activity"].id)
     with pytest.raises(common.VolunteerError) as early:
@@ -128,6 +130,10 @@ def test_self_check_in_credits_hours_and_points(town, freeze):
         signups.self_check_in(vol, town["activity"].id, "000000")
     assert wrong.value.reason == "code"
     signup = signups.self_check_in(vol, town["activity"].id, "123 456")
+    assert signup.status == "checked_in" and Decimal(signup.hours_credited) == 0
+    assert points.balance(vol.id) == 0  # nothing yet: the hours are the time until check-out
+    freeze(SATURDAY_9 + timedelta(hours=2, minutes=10))
+    signup = signups.self_check_out(vol, town["activity"].id, "123456")
     assert signup.status == "attended" and Decimal(signup.hours_credited) == Decimal(2)
     assert points.balance(vol.id) == 2  # 1 point per hour
     assert record.hours_summary(vol.id, date(2026, 11, 28)) == {
@@ -135,9 +141,10 @@ def test_self_check_in_credits_hours_and_points(town, freeze):
     }  # fmt: skip
 
 
-def test_organiser_marks_attendance_and_adjusts_with_a_reason(town):
+def test_organiser_marks_attendance_and_adjusts_with_a_reason(town, freeze):
     vol = town["vols"][0]
     signup = signups.sign_up(vol, town["activity"].id).signup
+    freeze(DURING)
     staff = town["staff"]
     signups.mark_attendance(signup.id, True, staff)
     assert points.balance(vol.id) == 2
@@ -160,7 +167,7 @@ def test_organiser_marks_attendance_and_adjusts_with_a_reason(town):
 def test_check_in_after_being_marked_is_refused_as_already_done(town, freeze):
     vol = town["vols"][0]
     signup = signups.sign_up(vol, town["activity"].id).signup
-    freeze(SATURDAY_9 - timedelta(minutes=30))
+    freeze(DURING)
     signups.mark_attendance(signup.id, True, town["staff"])
     with pytest.raises(common.VolunteerError) as refused, force_locale("en"):
         signups.self_check_in(vol, town["activity"].id, "123456")
@@ -169,13 +176,14 @@ def test_check_in_after_being_marked_is_refused_as_already_done(town, freeze):
     assert points.balance(vol.id) == 2
 
 
-def test_hours_cannot_be_taken_back_once_the_points_are_spent(town):
+def test_hours_cannot_be_taken_back_once_the_points_are_spent(town, freeze):
     vol, staff = town["vols"][0], town["staff"]
     signup = signups.sign_up(vol, town["activity"].id).signup
+    freeze(DURING)
     signups.mark_attendance(signup.id, True, staff)
     f.points(vol, -1, "spent")
     db.session.commit()
-    for attended, hours in ((False, None), (True, Decimal("0.5"))):
+    for attended, hours in ((False, None), (True, Decimal("0.25"))):  # 0 points either way
         with pytest.raises(common.VolunteerError) as refused, force_locale("en"):
             signups.mark_attendance(signup.id, attended, staff, hours, "记错了")
         assert refused.value.reason == "spent"
@@ -187,9 +195,10 @@ def test_hours_cannot_be_taken_back_once_the_points_are_spent(town):
     assert points.balance(vol.id) == 0
 
 
-def test_the_same_mark_twice_credits_once(town):
+def test_the_same_mark_twice_credits_once(town, freeze):
     vol, staff = town["vols"][0], town["staff"]
     signup = signups.sign_up(vol, town["activity"].id).signup
+    freeze(DURING)
     for _ in range(2):
         signups.mark_attendance(signup.id, True, staff)
     for _ in range(2):
@@ -198,9 +207,10 @@ def test_the_same_mark_twice_credits_once(town):
     assert ledger == [2, -2] and points.balance(vol.id) == 0
 
 
-def test_points_rate_comes_from_config(town, app):
+def test_points_rate_comes_from_config(town, app, freeze):
     app.config["POINTS_PER_HOUR"] = 5
     signup = signups.sign_up(town["vols"][0], town["activity"].id).signup
+    freeze(DURING)
     signups.mark_attendance(signup.id, True, town["staff"])
     assert points.balance(town["vols"][0].id) == 10
 
@@ -264,28 +274,26 @@ def test_out_of_stock(town):
 
 
 def test_lifecycle_goes_in_order_and_waits_for_publicity(town, freeze):
+    """The whole of it, with each refusal, is in tests/test_projects.py."""
     staff = town["staff"]
     project = f.project(town["site"], "draft")
     db.session.commit()
     with pytest.raises(common.VolunteerError):
-        projects.advance_project(project.id, "running", staff)
+        projects.start_project(project.id, staff)
+    projects.file_project(project.id, "东备2026-100", date(2026, 11, 20), staff)
     with pytest.raises(common.VolunteerError) as refused:
-        projects.advance_project(
-            project.id, "publicity", staff, publicity=(date(2026, 11, 30), date(2026, 11, 25))
-        )
+        projects.open_publicity(project.id, date(2026, 11, 30), date(2026, 11, 25), staff)
     assert refused.value.reason == "dates"
-    projects.advance_project(
-        project.id, "publicity", staff, publicity=(date(2026, 11, 23), date(2026, 11, 29))
-    )
+    projects.open_publicity(project.id, date(2026, 11, 23), date(2026, 11, 29), staff)
     with pytest.raises(common.VolunteerError) as refused:
-        projects.advance_project(project.id, "running", staff)
+        projects.start_project(project.id, staff)
     assert refused.value.reason == "publicity"
     freeze(NOW + timedelta(days=7))
-    projects.advance_project(project.id, "running", staff)
+    projects.start_project(project.id, staff)
     with pytest.raises(common.VolunteerError) as refused:
-        projects.advance_project(project.id, "completed", staff, outcome=None)
+        projects.complete_project(project.id, None, "顺利", None, staff)
     assert refused.value.reason == "outcome"
-    done = projects.advance_project(project.id, "completed", staff, outcome=(120, "顺利"))
+    done = projects.complete_project(project.id, 120, "顺利", None, staff)
     assert done.status == "completed" and done.outcome_beneficiaries == 120
 
 
@@ -325,8 +333,9 @@ def test_the_same_opinion_and_answer_sent_twice_are_kept_once(town):
     assert fresh(ProjectComment, first.id).reply == "周六开放"
 
 
-def test_project_outcome_counts_activities_and_hours(town):
+def test_project_outcome_counts_activities_and_hours(town, freeze):
     signup = signups.sign_up(town["vols"][0], town["activity"].id).signup
+    freeze(DURING)
     signups.mark_attendance(signup.id, True, town["staff"])
     assert projects.project_outcome(town["project"].id) == {"activities": 1, "hours": Decimal(2)}
 
@@ -436,8 +445,9 @@ def test_sign_up_after_the_deadline_shows_why(client, auth, town, freeze):
     assert response.status_code == 422 and "报名已于" in response.text
 
 
-def test_roster_is_for_organisers_only(client, auth, town):
+def test_roster_is_for_organisers_only(client, auth, town, freeze):
     signup = signups.sign_up(town["vols"][0], town["activity"].id).signup
+    freeze(DURING)
     url = f"/activities/{town['activity'].id}/roster"
     auth.login(town["vols"][1])
     assert client.get(url).status_code == 403
@@ -460,9 +470,10 @@ def test_roster_is_for_organisers_only(client, auth, town):
     assert fresh(Signup, signup.id).status == "attended"
 
 
-def test_my_volunteering_page(client, auth, town):
+def test_my_volunteering_page(client, auth, town, freeze):
     vol = town["vols"][0]
     signup = signups.sign_up(vol, town["activity"].id).signup
+    freeze(DURING)
     signups.mark_attendance(signup.id, True, town["staff"])
     auth.login(vol)
     page = client.get("/me/volunteer")
@@ -508,7 +519,7 @@ def test_comment_and_reply_pages(client, auth, town):
     text = client.get(f"/projects/{project.id}").text
     assert "&lt;b&gt;好&lt;/b&gt;" in text
     closed = client.post(f"/projects/{town['project'].id}/comments", data={"body": "运行中"})
-    assert closed.status_code == 303
+    assert closed.status_code == 422  # the page again, with why
     assert db.session.scalar(select(func.count()).select_from(
         select(Project).where(Project.id == town["project"].id).subquery())) == 1  # fmt: skip
 

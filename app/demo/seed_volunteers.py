@@ -1,17 +1,20 @@
 """Demo volunteering: teams, projects in every stage, activities over the coming
 weeks (and past ones with hours credited), points, and the love mall."""
 
+import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from .. import clock
 from ..models import (
     Activity,
+    ActivitySeries,
     MallItem,
     Membership,
     PointsEntry,
     Project,
     ProjectComment,
+    ProjectSpending,
     Redemption,
     Signup,
     Team,
@@ -22,6 +25,12 @@ from ..models.volunteers import project_team
 
 BRANDS = ["四季歌", "夕阳红", "红马甲", "银龄互助", "暖心邻里", "小区守护者", "书香", "绿色家园"]
 TEAM_KINDS = ["志愿服务队", "志愿服务分队"]
+# The skills each brand's teams ask for, as staff type them on the team's page.
+BRAND_SKILLS = {
+    "四季歌": "文艺演出、陪伴聊天", "夕阳红": "陪伴聊天、上门探访", "红马甲": "秩序维护、急救",
+    "银龄互助": "上门探访、代购代办", "暖心邻里": "理发、家电维修", "小区守护者": "巡逻、消防安全",
+    "书香": "作业辅导、阅读推广", "绿色家园": "垃圾分类、绿化养护",
+}  # fmt: skip
 PROJECTS = [
     ("daily_life", "爱心理发进小区", "为行动不便的老人上门理发", "独居、高龄老人"),
     ("assistance", "困难家庭结对帮扶", "每月走访慰问困难家庭，帮助解决实际困难", "低保、低边家庭"),
@@ -60,6 +69,7 @@ VOLUNTEER_ONLY_PER_COPY = 1_000
 # projects in 公示, long past for those already running or done.
 PUBLICITY = {
     "draft": (None, None),
+    "filed": (None, None),
     "publicity": (timedelta(days=-3), timedelta(days=4)),
     "running": (timedelta(days=-40), timedelta(days=-33)),
     "completed": (timedelta(days=-40), timedelta(days=-33)),
@@ -67,6 +77,10 @@ PUBLICITY = {
 OPINIONS = ("希望周末也能安排。", "支持！建议多通知独居老人。", "预算能否公开明细？")
 REQUIREMENTS = ("", "有耐心", "会用智能手机", "身体健康")
 DEMO_VOLUNTEER = "13800000002"
+# The center manager of the demo accounts: who adjusted the demo volunteer's points.
+DEMO_CENTER_STAFF = "13800000003"
+# Goods a center hands out one or two to a person (the staff's per-person limit).
+MALL_LIMITS = {"大米 5 斤": 1, "食用油 1 升": 2, "保温杯": 1}
 
 
 def _at(day, hour: int, minute: int = 0) -> datetime:
@@ -143,12 +157,14 @@ def add_teams(ctx) -> None:
                 brand=brand,
                 slogan=f"{brand}，在您身边",
                 description=f"由{stem}社区居民组成的志愿服务队。",
+                skills=BRAND_SKILLS[brand],
                 home_site_id=site.id,
                 created_at=now,
             )
             members = rng.sample(ctx.volunteers, min(12, len(ctx.volunteers)))
             for i, user_id in enumerate(members):
-                status = "leader" if i == 0 else ("pending" if i > 9 else "member")
+                # A leader and a deputy, as staff name them on the team's page.
+                status = ("leader", "deputy")[i] if i < 2 else ("pending" if i > 9 else "member")
                 ctx.add(
                     Membership, team_id=team["id"], user_id=user_id, status=status, created_at=now
                 )
@@ -169,8 +185,13 @@ def add_teams(ctx) -> None:
 
 
 def add_projects_and_activities(ctx) -> None:
-    """Projects in every stage per center; activities past and coming."""
-    rng, today, now = ctx.rng, ctx.today, clock.now()
+    """Projects in every stage per center; activities past and coming.
+
+    Each is as its staff's pages would have left it: filed (a number, a day)
+    before its publicity, which began on the day it was opened; completed with
+    the hours credited by then; spending entered by the center's staff.
+    """
+    rng, now = ctx.rng, clock.now()
     stages = ["draft", "publicity", "running", "running", "completed"]
     ctx.earned = {}
     for site in ctx.sites:
@@ -179,27 +200,11 @@ def add_projects_and_activities(ctx) -> None:
         teams = ctx.teams_by_site[site.id]
         for n, stage in enumerate(rng.sample(stages, 3) if site.id != ctx.sites[0].id else stages):
             category, title, description, beneficiaries = rng.choice(PROJECTS)
-            project = ctx.add(
-                Project,
-                title=f"{site.community.stem}{title}",
-                category=category,
-                community_id=site.row["community_id"],
-                site_id=site.id,
-                description=description,
-                budget_yuan=rng.choice((0, 2000, 5000, 8000, 12000, 20000)),
-                fund_source=rng.choice(("社区公益金", "党建经费", "街道专项", "社会捐赠")),
-                beneficiaries=beneficiaries,
-                status=stage,
-                publicity_starts_on=PUBLICITY[stage][0] and today + PUBLICITY[stage][0],
-                publicity_ends_on=PUBLICITY[stage][1] and today + PUBLICITY[stage][1],
-                started_on=today - timedelta(days=30)
-                if stage in ("running", "completed")
-                else None,
-                completed_on=today - timedelta(days=2) if stage == "completed" else None,
-                outcome_beneficiaries=rng.randint(30, 300) if stage == "completed" else None,
-                outcome_summary="项目顺利完成，居民反响很好。" if stage == "completed" else "",
-                created_at=now - timedelta(days=45),
-            )
+            budget = rng.choice((0, 2000, 5000, 8000, 12000, 20000))
+            fund_source = rng.choice(("社区公益金", "党建经费", "街道专项", "社会捐赠"))
+            served = rng.randint(30, 300) if stage == "completed" else None
+            project = _project(ctx, site, stage, f"{site.community.stem}{title}", category,
+                               description, beneficiaries, budget, fund_source, served)  # fmt: skip
             team = teams[n % len(teams)]
             ctx.add(project_team, project_id=project["id"], team_id=team["id"])
             if stage == "publicity":
@@ -215,7 +220,86 @@ def add_projects_and_activities(ctx) -> None:
                         replied_at=None,
                     )
             if stage in ("running", "completed"):
+                signups_before = ctx.count(Signup)
                 _activities(ctx, project, team, site, ACTIVITY_TITLES[category], stage)
+                if stage == "completed":  # the hours credited when it was completed
+                    project["outcome_hours"] = sum(
+                        (Decimal(s["hours_credited"]) for s in ctx.rows[Signup][signups_before:]
+                         if s["status"] == "attended"), Decimal(0),
+                    )  # fmt: skip
+            if stage == "running" and site.id == ctx.sites[0].id and not ctx.count(ActivitySeries):
+                _weekly_series(ctx, project, team, site)
+        if site.id == ctx.sites[0].id:
+            _first_center_extras(ctx, site, teams[0])
+
+
+# Filing and publicity days (relative to today) by stage: filed before the
+# publicity opened, which was on its first day.
+FILED = {"publicity": -5, "running": -42, "completed": -42, "filed": -2}
+
+
+def _project(ctx, site, stage, title, category, description, beneficiaries, budget,
+             fund_source, served, created_days_ago=45):  # fmt: skip
+    """One project row, every row with the same columns (one executemany)."""
+    today = ctx.today
+    filed = stage != "draft"
+    project = ctx.add(
+        Project,
+        title=title,
+        category=category,
+        community_id=site.row["community_id"],
+        site_id=site.id,
+        description=description,
+        budget_yuan=budget,
+        fund_source=fund_source,
+        beneficiaries=beneficiaries,
+        status=stage,
+        filing_number="",
+        filed_on=today + timedelta(days=FILED[stage]) if filed else None,
+        publicity_starts_on=PUBLICITY[stage][0] and today + PUBLICITY[stage][0],
+        publicity_ends_on=PUBLICITY[stage][1] and today + PUBLICITY[stage][1],
+        started_on=today - timedelta(days=30) if stage in ("running", "completed") else None,
+        completed_on=today - timedelta(days=2) if stage == "completed" else None,
+        outcome_beneficiaries=served,
+        outcome_hours=None,
+        outcome_summary="项目顺利完成，居民反响很好。" if stage == "completed" else "",
+        outcome_photo_id=None,
+        created_at=clock.now() - timedelta(days=created_days_ago),
+    )
+    if filed:  # a number of the street office's kind, one per project
+        project["filing_number"] = f"{site.community.stem}备〔{today.year}〕{project['id']:04d}号"
+    return project
+
+
+def _first_center_extras(ctx, site, team) -> None:
+    """At the first center: a project just filed, waiting for its publicity, and the
+    spending its staff recorded against the budgets of the projects under way. No
+    random numbers: the rest of the city stays as it was."""
+    project = _project(ctx, site, "filed", f"{site.community.stem}睦邻客厅改造", "shared_venues",
+                       "把活动室改造成居民议事、休息的睦邻客厅", "社区居民", 15000, "街道专项",
+                       None, created_days_ago=10)  # fmt: skip
+    ctx.add(project_team, project_id=project["id"], team_id=team["id"])
+    staff = next(r["id"] for r in ctx.rows[User] if r["mobile"] == DEMO_CENTER_STAFF)
+    now = clock.now()
+    for row in ctx.rows[Project]:
+        if row["site_id"] != site.id or row["status"] not in ("running", "completed"):
+            continue
+        if not row["budget_yuan"]:
+            continue
+        budget = Decimal(row["budget_yuan"])
+        for days, share, purpose, payee in SPENDING:
+            ctx.add(
+                ProjectSpending, project_id=row["id"], spent_on=ctx.today - timedelta(days=days),
+                amount_yuan=(budget * share).quantize(Decimal("0.01")), purpose=purpose,
+                payee=payee, created_by_id=staff, created_at=now - timedelta(days=days),
+            )  # fmt: skip
+
+
+# Spending entries of a project under way: (days ago, share of the budget, what for, to whom).
+SPENDING = (
+    (25, Decimal("0.3125"), "服务工具和耗材", "社区五金便民店"),
+    (12, Decimal("0.2"), "志愿者餐费和饮用水", "邻里食堂"),
+)
 
 
 def _activities(ctx, project, team, site, title, stage) -> None:
@@ -232,9 +316,14 @@ def _activities(ctx, project, team, site, title, stage) -> None:
             project_id=project["id"],
             team_id=team["id"],
             site_id=site.id,
+            series_id=None,
             title=title,
+            # As the staff's activity form sets it: the project's category.
+            category=project["category"],
             description=f"{project['title']}：{title}",
+            address="",
             requirements=rng.choice(REQUIREMENTS),
+            skills="",
             starts_at=starts,
             ends_at=starts + timedelta(hours=int(hours)),
             signup_deadline=starts - timedelta(hours=12),
@@ -285,6 +374,34 @@ def _activities(ctx, project, team, site, title, stage) -> None:
                 ctx.earned[user_id] = ctx.earned.get(user_id, 0) + int(credited)
 
 
+def _weekly_series(ctx, project, team, site) -> None:
+    """A weekly series at the first center, as its staff make one on the activities
+    page: every Saturday 09:00–11:00 for 8 weeks, from the coming Saturday."""
+    now = clock.now()
+    first = ctx.today + timedelta(days=(5 - ctx.today.weekday()) % 7 or 7)
+    staff = next(r["id"] for r in ctx.rows[User] if r["mobile"] == DEMO_CENTER_STAFF)
+    series = ctx.add(
+        ActivitySeries, site_id=site.id, title="周六助老服务", weekday=5, starts_min=540,
+        ends_min=660, first_on=first, weeks=8, created_by_id=staff,
+        created_at=now - timedelta(days=3),
+    )  # fmt: skip
+    # Each week is an activity like any other: the same columns as the rows above.
+    # Its codes come from their own generator, so the rest of the city stays as it was.
+    template = {k: v for k, v in ctx.rows[Activity][-1].items() if k != "id"}
+    codes = random.Random(f"series-{series['id']}")
+    for week in range(8):
+        starts = _at(first + timedelta(weeks=week), 9)
+        ctx.add(Activity, **{
+            **template, "project_id": project["id"], "team_id": team["id"], "site_id": site.id,
+            "series_id": series["id"], "title": "周六助老服务", "category": project["category"],
+            "description": "每周六上午陪老人聊天、帮忙打扫。", "address": "",
+            "requirements": "有耐心", "skills": "陪伴聊天", "starts_at": starts,
+            "ends_at": starts + timedelta(hours=2), "signup_deadline": starts - timedelta(hours=12),
+            "places": 8, "taken": 0, "hours": Decimal(2), "status": "open",
+            "checkin_code": f"{codes.randrange(10**6):06d}", "created_at": series["created_at"],
+        })  # fmt: skip
+
+
 def add_mall(ctx) -> None:
     """Goods at every center; the demo volunteer has exchanged two."""
     rng, now = ctx.rng, clock.now()
@@ -293,6 +410,7 @@ def add_mall(ctx) -> None:
         if site.kind != "center":
             continue
         for name, cost in rng.sample(MALL_ITEMS, 4):
+            # As the staff's "add an item" page makes them (no photo: none to hand).
             item = ctx.add(
                 MallItem,
                 site_id=site.id,
@@ -300,11 +418,16 @@ def add_mall(ctx) -> None:
                 description="到站点服务台领取",
                 points_cost=cost,
                 stock=rng.choice((0, 2, 5, 10, 20)),
+                per_person_limit=MALL_LIMITS.get(name),
+                photo_id=None,
                 active=True,
+                created_at=now - timedelta(days=30),
             )
             ctx.mall_items.setdefault(site.id, []).append(item)
     demo = ctx.demo_volunteer
-    # A welcome bonus so the demo volunteer can try an exchange right away.
+    staff = next(r["id"] for r in ctx.rows[User] if r["mobile"] == DEMO_CENTER_STAFF)
+    # A welcome bonus so the demo volunteer can try an exchange right away: an
+    # adjustment the center's staff made, with its reason, on the points page.
     ctx.add(
         PointsEntry,
         user_id=demo,
@@ -313,7 +436,7 @@ def add_mall(ctx) -> None:
         reason="新志愿者欢迎积分",
         signup_id=None,
         redemption_id=None,
-        created_by_id=None,
+        created_by_id=staff,
         created_at=now - timedelta(days=20),
     )
     cheap = sorted(ctx.mall_items[ctx.sites[0].id], key=lambda i: i["points_cost"])[:2]

@@ -20,7 +20,7 @@ from ..sites.directory import (
     search_sites,
 )
 from ..vocab import SERVICE_CATEGORIES
-from ..volunteers.queries import upcoming_activities
+from ..volunteers.queries import site_teams, upcoming_activities
 from . import bp
 
 
@@ -69,7 +69,8 @@ def sites():
 @bp.get("/sites/<int:site_id>")
 @cached_page
 def site_detail(site_id: int):
-    """One site: is it open, its hours, services, facilities, notices and 1+N network."""
+    """One site: is it open, its hours, services, facilities, notices, its coming
+    volunteer activities and teams, and its 1+N network."""
     unit = load_network(site_id)
     site = next((s for s in unit if s.id == site_id), None)
     if site is None:
@@ -108,6 +109,8 @@ def site_detail(site_id: int):
         notices=notices,
         center=next((s for s in unit if s.is_center and s.id != site.id), None),
         stations=[s for s in unit if not s.is_center and s.id != site.id],
+        activities=upcoming_activities(site_id=site.id, limit=5),
+        teams=site_teams(site.id),
     )
 
 

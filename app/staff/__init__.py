@@ -4,4 +4,15 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import bookings, listing, mall, routes  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    activities,
+    bookings,
+    listing,
+    mall,
+    points,
+    projects,
+    redemptions,
+    routes,
+    teams,
+    volunteering,
+)

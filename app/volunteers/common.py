@@ -60,3 +60,24 @@ def points_per_hour() -> Decimal:
 def require_volunteer(user: User) -> None:
     if user.volunteer is None:
         refuse("not_volunteer", _("Please fill in your volunteer profile first."))
+
+
+def tell_signed_up(activity, kind: str, *, user_ids=None, sms: bool = True, **extra) -> None:
+    """Tell volunteers of ``activity`` what happened (in the caller's transaction):
+    ``user_ids``, or everyone holding a place or waiting for one."""
+    from ..models import Signup
+    from ..notifications import notify
+    from ..notifications.reminders import activity_params
+    from ..urls import path_for
+
+    if user_ids is None:
+        user_ids = db.session.scalars(
+            select(Signup.user_id).where(
+                Signup.activity_id == activity.id,
+                Signup.status.in_(("signed_up", "waitlisted", "checked_in")),
+            )
+        ).all()
+    params = {**activity_params(activity), **extra}
+    url = path_for("volunteers.activity", activity_id=activity.id)
+    for user_id in user_ids:
+        notify(user_id, kind, params, url=url, sms=sms)

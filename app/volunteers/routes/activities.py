@@ -3,7 +3,7 @@
 Checking in and out and the organiser's roster are in ``attendance``.
 """
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,20 +12,30 @@ from ...extensions import db
 from ...htmx import render, wants_fragment
 from ...models import Site
 from ...page_cache import cached_page
+from ...sites.directory import place_choices
 from .. import bp, queries, signups
+from ..activity_search import ActivityFilters, find_activities
 from ..calendar import activities_ics
 from ..common import VolunteerError
-from . import page_number, refused_redirect
+from . import refused_redirect
 
 
 @bp.get("/activities")
 @cached_page
 def activities():
-    """Activities that need hands, soonest first."""
-    items, total, page, pages = queries.upcoming_activities(page=page_number())
-    return render(
-        "volunteers/activities.html", activities=items, total=total, page=page, pages=pages
+    """Activities that need hands, soonest (or nearest) first; the URL holds the filters.
+
+    htmx asks for the results, or the street and community choices after the
+    district or street changed, as blocks of the same template.
+    """
+    filters, districts, streets, communities = place_choices(
+        ActivityFilters.from_args(request.args)
     )
+    return render(
+        "volunteers/activities.html", fragments=("results", "place_filters"), filters=filters,
+        found=find_activities(filters, clock.now()), districts=districts, streets=streets,
+        communities=communities,
+    )  # fmt: skip
 
 
 def _activity_or_404(activity_id: int):
@@ -46,6 +56,8 @@ def _activity_page(activity_id: int, *, message=None, error=None, status=200):
         organiser=current_user.is_authenticated and signups.can_organise(current_user, found),
         now=clock.now(), message=message, error=error, status=status,
         checkin_open=signups.checkin_open(found, clock.now()),
+        series_dates=queries.series_coming(found.series_id)
+        if found.series_id and not wants_fragment() else [],
     )  # fmt: skip
 
 

@@ -1,21 +1,24 @@
-"""Service projects (服务项目): the list, a project's page with its 公示, opinions, steps."""
+"""Service projects (服务项目): the list, and a project's page with its filing, its
+公示 and opinions, its spending against the budget and its outcome.
+
+Staff run a project from the console (``staff.project``); its page here links
+there for them, and shows everyone else what the staff recorded.
+"""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ... import clock
-from ...extensions import db
 from ...htmx import render
-from ...inputs import DayRefused, parse_day
-from ...models import ProjectComment
-from ...permissions import can_manage_site
+from ...refusals import show_on
 from ...urls import positive_int, query_args
 from ...vocab import PROJECT_CATEGORIES, PROJECT_STATUSES
 from .. import bp, queries
 from .. import projects as rules
 from ..common import VolunteerError
-from . import page_number, refused_redirect
+from ..forms import OpinionForm
+from . import page_number
 
 
 @bp.get("/projects")
@@ -36,91 +39,51 @@ def projects():
 
 
 def _project_or_404(project_id: int):
+    """The project; a draft only for the staff who run it (it is not public yet)."""
     project = queries.project_detail(project_id)
-    if project is None or (project.status == "draft" and not _manages_project(project)):
+    if project is None or (project.status == "draft" and not rules.manages(current_user, project)):
         abort(404)
     return project
 
 
-def _manages_project(project) -> bool:
-    if not current_user.is_authenticated:
-        return False
-    if project.site is not None:
-        return can_manage_site(current_user, project.site)
-    return current_user.is_admin
+def _page(project_id: int, *, form=None, status: int = 200):
+    found = _project_or_404(project_id)
+    today = clock.today()
+    manager = rules.manages(current_user, found)
+    home = rules.home_site(found) if manager else None
+    return render(
+        "volunteers/project.html", project=found, today=today,
+        open_for_opinions=rules.in_publicity(found, today),
+        form=form or OpinionForm(formdata=None),
+        console_url=url_for("staff.project", site_id=home.id, project_id=found.id)
+        if home is not None else None,
+        totals=rules.spending_totals(found),
+        outcome=rules.project_outcome(found.id)
+        if found.status in ("running", "completed") else None,
+        activities=queries.upcoming_activities(project_id=found.id, limit=20),
+        status=status,
+    )  # fmt: skip
 
 
 @bp.get("/projects/<int:project_id>")
 def project(project_id: int):
-    """One project: its plan, its 公示 and opinions, or its outcome."""
-    found = _project_or_404(project_id)
-    started = found.status in ("running", "completed")
-    return render(
-        "volunteers/project.html", project=found, today=clock.today(),
-        open_for_opinions=rules.in_publicity(found, clock.today()),
-        manager=_manages_project(found),
-        outcome=rules.project_outcome(found.id) if started else None,
-        activities=queries.upcoming_activities(project_id=found.id, limit=20),
-    )  # fmt: skip
+    """One project: its plan and filing, its 公示 and opinions, its spending, its outcome."""
+    return _page(project_id)
 
 
 @bp.post("/projects/<int:project_id>/comments")
 @login_required
 def comment(project_id: int):
-    """Leave an opinion during the publicity period."""
+    """Leave an opinion during the publicity period; refused, it comes back as typed."""
     _project_or_404(project_id)
-    try:
-        rules.comment_on_project(project_id, current_user, request.form.get("body", ""))
-    except VolunteerError as error:
-        return refused_redirect(error, "volunteers.project", project_id=project_id)
-    flash(_("Thank you. Your opinion is published with the project."))
-    return redirect(url_for("volunteers.project", project_id=project_id), 303)
-
-
-@bp.post("/projects/<int:project_id>/comments/<int:comment_id>/reply")
-@login_required
-def reply(project_id: int, comment_id: int):
-    """Staff of the project's site answer an opinion."""
-    found = _project_or_404(project_id)
-    target = db.session.get(ProjectComment, comment_id)
-    if target is None or target.project_id != project_id:
-        abort(404)
-    if not _manages_project(found):
-        abort(403)
-    try:
-        rules.reply_to_comment(comment_id, request.form.get("body", ""), current_user)
-    except VolunteerError as error:
-        return refused_redirect(error, "volunteers.project", project_id=project_id)
-    return redirect(url_for("volunteers.project", project_id=project_id), 303)
-
-
-@bp.post("/projects/<int:project_id>/advance")
-@login_required
-def advance(project_id: int):
-    """Staff move a project along: draft → publicity → running → completed."""
-    found = _project_or_404(project_id)
-    if not _manages_project(found):
-        abort(403)
-    target = request.form.get("target", "")
-    publicity = outcome = None
-    if target == "publicity":
+    form = OpinionForm()
+    if form.validate_on_submit():
         try:
-            starts = parse_day(request.form.get("publicity_starts_on"))
-            ends = parse_day(request.form.get("publicity_ends_on"))
-        except DayRefused as refusal:
-            flash(refusal.message, "error")
-            return redirect(url_for("volunteers.project", project_id=project_id), 303)
-        publicity = (starts, ends) if starts and ends else None
-    if target == "completed":
-        served = positive_int(request.form.get("outcome_beneficiaries"))
-        outcome = (
-            (served, request.form.get("outcome_summary", "").strip()[:500]) if served else None
-        )
-    try:
-        rules.advance_project(
-            project_id, target, current_user, publicity=publicity, outcome=outcome
-        )
-    except VolunteerError as error:
-        return refused_redirect(error, "volunteers.project", project_id=project_id)
-    flash(_("The project is updated."))
-    return redirect(url_for("volunteers.project", project_id=project_id), 303)
+            rules.comment_on_project(project_id, current_user, form.body.data)
+        except VolunteerError as error:
+            show_on(form, error)
+        else:
+            flash(_("Thank you. Your opinion is published with the project."))
+            url = url_for("volunteers.project", project_id=project_id)
+            return redirect(url + "#publicity-title", 303)
+    return _page(project_id, form=form, status=422)
