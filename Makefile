@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: venv dev-venv translations run serve test lint format clean distclean
+.PHONY: venv dev-venv translations run serve worker test lint format clean distclean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,11 +45,19 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The web server and one job worker (reminders, text messages, no-shows, the
+# daily slots), queued in instance/jobs.sqlite3; Ctrl-C stops both.
 run: venv translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) generate-slots
+	@$(FLASK) worker --workers 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: job workers, on any number of hosts, sharing the queue in Redis (REDIS_URL).
+worker: venv translations
+	$(FLASK) worker
 
 # Production: settings from the environment (see README, Production), no demo data.
 serve: venv translations

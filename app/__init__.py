@@ -76,10 +76,16 @@ def create_app(config: type | dict | None = None) -> Flask:
     page_cache.init_app(app)
     page_cache.listen()
 
+    from . import jobs
+
+    jobs.listen()
+    jobs.init_app(app)
+
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .bookings import bp as bookings_bp
     from .errors import bp as errors_bp
+    from .notifications import bp as notifications_bp
     from .prefs import bp as prefs_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
@@ -93,6 +99,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(volunteers_bp)
+    app.register_blueprint(notifications_bp)
     if app.config.get("BENCH_CEILING") or os.environ.get("DOORSTEP_BENCH") == "1":
         from .bench import bp as bench_bp
 

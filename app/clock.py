@@ -15,6 +15,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def current() -> datetime:
+    """``now()``, looked up when called: column defaults use this, so that a clock
+    frozen by a test (which replaces ``now``) reaches them too."""
+    return now()
+
+
 def local(moment: datetime | None = None) -> datetime:
     """``moment`` (default: now) as a wall-clock time in Asia/Shanghai."""
     return (moment or now()).astimezone(LOCAL_TZ)

@@ -89,6 +89,56 @@ def database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "doorstep.sqlite3")
 
 
+TENCENT_SMS_SETTINGS = (
+    "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY", "TENCENT_SMS_APP_ID", "TENCENT_SMS_SIGN",
+)  # fmt: skip
+
+
+def sms_settings(app, environ) -> None:
+    """The SMS backend and its settings from the environment; a real provider needs them all."""
+    import json
+
+    backend = environ.get("SMS_BACKEND", "").strip()
+    if backend:
+        if backend not in ("console", "tencent"):
+            raise ConfigError(f"SMS_BACKEND must be console or tencent, not {backend!r}")
+        app.config["SMS_BACKEND"] = backend
+    for name in (*TENCENT_SMS_SETTINGS, "TENCENT_SMS_REGION", "TENCENT_SMS_ENDPOINT",
+                 "TENCENT_SMS_SCHEME"):  # fmt: skip
+        if environ.get(name):
+            app.config[name] = environ[name]
+    quiet = environ.get("SMS_QUIET_HOURS", "").strip()
+    if quiet:
+        app.config["SMS_QUIET_HOURS"] = _quiet_hours(quiet)
+    if environ.get("SMS_TEMPLATES"):
+        try:
+            templates = json.loads(environ["SMS_TEMPLATES"])
+        except ValueError:
+            raise ConfigError(
+                'SMS_TEMPLATES must be JSON: {"booking_confirmed": "123456"}'
+            ) from None
+        app.config["SMS_TEMPLATES"] = {str(k): str(v) for k, v in templates.items()}
+    if app.config["SMS_BACKEND"] == "tencent":
+        missing = [name for name in TENCENT_SMS_SETTINGS if not app.config.get(name)]
+        if missing:
+            raise ConfigError(f"SMS_BACKEND=tencent needs {', '.join(missing)}")
+
+
+def _quiet_hours(text: str):
+    """'21:00-08:00' → (21:00, 08:00); 'off' → None (no quiet hours)."""
+    from datetime import time
+
+    if text.lower() in ("off", "none", "0"):
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ConfigError(
+            f"SMS_QUIET_HOURS must look like 21:00-08:00 or off, not {text!r}"
+        ) from None
+    return start, end
+
+
 class Config:
     """Defaults for development and for `make run`."""
 
@@ -120,6 +170,9 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     LOGIN_LIMITS_PER_MOBILE = "5/minute;20/hour"
     LOGIN_LIMITS_PER_ADDRESS = "5/minute;20/hour"
+    # Text-message codes cost money and reach someone's phone.
+    CODE_LIMITS_PER_MOBILE = "1/minute;5/hour"
+    CODE_LIMITS_PER_ADDRESS = "30/hour"
     MAX_QUERY_LENGTH = 100
     # The largest request body: the admin's CSV import (sites_csv.MAX_BYTES,
     # 8 MiB) plus its multipart envelope and CSRF field. Anything bigger gets
@@ -130,6 +183,13 @@ class Config:
     PAGE_CACHE_SIZE = 512
     PAGE_CACHE_GENERATION_SECONDS = 1.0  # how often a worker asks whether anything changed
     PREFERENCE_COOKIE_DAYS = 365
+    # Text messages (app/notifications/sms.py): "console" writes them to the log and
+    # the admin's outbox page; "tencent" sends them through Tencent Cloud SMS.
+    SMS_BACKEND = "console"
+    SMS_SIGN = "家门口"  # the sign name the provider approved, before each message
+    SMS_TEMPLATES: dict = {}  # kind → the provider's approved template id
+    SMS_PER_NUMBER_PER_HOUR = 5
+    SMS_MAX_ATTEMPTS = 3
     # Behind HTTPS: Secure cookies with __Host- names (env SECURE_COOKIES=1).
     SECURE_COOKIES = False
     # Reverse proxies in front whose X-Forwarded-* headers are believed (env
@@ -156,7 +216,8 @@ class Config:
             app.config["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
         # Throttle limits can be tuned per deployment, e.g. a center whose
         # residents all share one address behind its Wi-Fi.
-        for name in ("LOGIN_LIMITS_PER_MOBILE", "LOGIN_LIMITS_PER_ADDRESS"):
+        for name in ("LOGIN_LIMITS_PER_MOBILE", "LOGIN_LIMITS_PER_ADDRESS",
+                     "CODE_LIMITS_PER_MOBILE", "CODE_LIMITS_PER_ADDRESS"):  # fmt: skip
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
         # Several workers or hosts must share one throttle count: Redis.
@@ -171,6 +232,7 @@ class Config:
         hops = proxy_hops()
         if hops is not None:
             app.config["PROXY_FIX_HOPS"] = hops
+        sms_settings(app, os.environ)
         if app.config["SECURE_COOKIES"]:
             # __Host- names need Secure, Path=/ and no Domain: the browser then
             # refuses the cookie from plain HTTP or from a sibling subdomain.

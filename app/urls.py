@@ -71,3 +71,14 @@ def positive_int(value: str | None) -> int | None:
 def query_args(**values) -> dict:
     """The arguments that have a value, for links that keep a list's filters."""
     return {key: value for key, value in values.items() if value}
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The path of ``endpoint`` (e.g. "/bookings/12"), also outside a request (jobs).
+
+    ``url_for`` needs a request or SERVER_NAME; a message's link is a path on
+    this site, whichever host shows it.
+    """
+    from flask import current_app
+
+    return current_app.url_map.bind("localhost").build(endpoint, values)

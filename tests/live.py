@@ -127,8 +127,10 @@ def live_server(
         DATABASE_URL=db_url,
         SECRET_KEY=LIVE_SECRET_KEY,
         PYTHONUNBUFFERED="1",
-        **(env or {}),
+        # No worker beside a server under test, unless a test starts one (and says "0").
+        JOBS_IMMEDIATE="1",
     )
+    child_env.update(env or {})
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
         prefix="doorstep-live-", suffix=".log", delete=False
     )

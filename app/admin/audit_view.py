@@ -28,6 +28,7 @@ NOTHING = "—"
 
 FIELD_LABELS = {
     "active": _l("In use"),
+    "added": _l("Added"),
     "address": _l("Address"),
     "body": _l("Text"),
     "bookable": _l("Booked online"),
@@ -56,7 +57,9 @@ FIELD_LABELS = {
     "needs_approval": _l("Staff approve each booking"),
     "note": _l("Note"),
     "opens_min": _l("Opens"),
+    "per_person_limit": _l("Most per person"),
     "phone": _l("Phone"),
+    "photo_id": _l("Photo"),
     "points": _l("Points"),
     "publish_on": _l("Show from"),
     "reason": _l("Reason"),
@@ -68,6 +71,7 @@ FIELD_LABELS = {
     "starts_on": _l("From"),
     "status": _l("Status"),
     "status_reason": _l("Reason residents will see"),
+    "stock": _l("Stock"),
     "title": _l("Title"),
     "updated": _l("Changed"),
     "user_id": _l("User number"),

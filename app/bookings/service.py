@@ -301,6 +301,8 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
                 raise BookingError("seats", _("Only %(n)s seats are left at this time.", n=left))
             raise BookingError("full", _("This time is full. You can join the waiting list."))
         booking = _insert_booking(slot.id, user.id, seats, status, by_staff)
+        if status != "waitlisted":
+            _tell(booking, slot, "booking_confirmed" if status == "booked" else "booking_pending")
         if by_staff is not None:
             audit.record(
                 "booking.proxy", "booking", booking.id, site_id=service.site_id, actor=by_staff,
@@ -366,6 +368,7 @@ def _promote_waitlist(slot_id: int, needs_approval: bool) -> list[Booking]:
         if _take_seats(slot_id, booking.seats):
             booking.status = "pending" if needs_approval else "booked"
             promoted.append(booking)
+            _tell(booking, booking.slot, "booking_promoted")
     return promoted
 
 
@@ -497,6 +500,39 @@ def decide(booking_id: int, approve: bool, staff: User) -> Booking:
     else:
         _finish(booking, "declined", now)
     _audit_status(booking, before, staff, "booking.booked" if approve else "booking.declined")
+    _tell(booking, booking.slot, "booking_approved" if approve else "booking_declined")
+    db.session.commit()
+    return booking
+
+
+def _tell(booking: Booking, slot: Slot, kind: str, **extra) -> None:
+    """Tell the resident what happened to their booking (in this transaction)."""
+    from ..notifications import notify
+    from ..urls import path_for
+
+    service = slot.service
+    when = clock.stamp(slot.starts_at)
+    params = {"service": service.name, "site": service.site.name, "when": when,
+              "code": booking.code_display, **extra}  # fmt: skip
+    today = clock.local(slot.starts_at).date() == clock.today()
+    notify(booking.user_id, kind, params, url=path_for("bookings.detail", booking_id=booking.id),
+           urgent=kind in ("booking_cancelled", "booking_promoted") and today)  # fmt: skip
+
+
+def cancel_by_staff(booking_id: int, staff: User, reason: str) -> Booking:
+    """The site cancels a booking (a closure, say): seats go to the waiting list,
+    the resident is told why, and it is audited. A cancellation for today is urgent."""
+    reason = " ".join((reason or "").split())
+    now = clock.now()
+    begin_write()
+    booking = _load_for_update(booking_id)
+    if booking is None or booking.status not in Booking.CANCELLABLE:
+        db.session.rollback()
+        raise BookingError("not_active", _("This booking can no longer be cancelled."), booking)
+    before = booking.status
+    _finish(booking, "cancelled", now)
+    _audit_status(booking, before, staff, "booking.cancelled_by_staff")
+    _tell(booking, booking.slot, "booking_cancelled", reason=reason)
     db.session.commit()
     return booking
 
@@ -549,3 +585,48 @@ def satisfaction(site_id: int) -> tuple[int, int | None]:
     ).one()
     count, good = row[0] or 0, row[1] or 0
     return count, (round(100 * good / count) if count else None)
+
+
+NO_SHOW_AFTER = timedelta(minutes=30)
+NO_SHOW_LOOKBACK = timedelta(days=2)
+
+
+def mark_overdue_no_shows(now: datetime | None = None) -> int:
+    """Bookings still "booked" 30 minutes after their slot ended become no-shows (the job).
+
+    Only services whose rules say so (``auto_no_show``). One conditional UPDATE
+    per booking, so the job run twice, or on two hosts, marks each booking
+    once; each mark is audited as the system's.
+    """
+    now = now or clock.now()
+    due = db.session.execute(
+        select(Booking.id, Service.site_id, Service.name)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .join(Service, Slot.service_id == Service.id)
+        .join(BookingRule, BookingRule.service_id == Service.id)
+        .where(
+            Booking.status == "booked",
+            BookingRule.auto_no_show.is_(True),
+            Slot.ends_at <= now - NO_SHOW_AFTER,
+            Slot.ends_at > now - NO_SHOW_LOOKBACK,
+        )
+        .order_by(Booking.id)
+        .limit(1000)
+    ).all()
+    db.session.rollback()
+    marked = 0
+    for booking_id, site_id, service_name in due:
+        begin_write()
+        changed = db.session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id, Booking.status == "booked")
+            .values(status="no_show", no_show_at=now)
+        ).rowcount
+        if changed:
+            audit.record(
+                "booking.no_show", "booking", booking_id, site_id=site_id, summary=service_name,
+                before={"status": "booked"}, after={"status": "no_show"},
+            )  # fmt: skip
+            marked += 1
+        db.session.commit()
+    return marked

@@ -4,6 +4,13 @@ from .accounts import AuditEntry, LoginSession, StaffScope, User, VolunteerProfi
 from .bookings import Booking, BookingRule, Slot, SlotRule
 from .cache import ContentGeneration
 from .geo import Community, District, Street
+from .notifications import (
+    Consent,
+    Notification,
+    NotificationPreference,
+    SmsMessage,
+    VerificationCode,
+)
 from .sites import Notice, OpeningInterval, Service, Site, SiteFacility, SpecialDay
 from .uploads import Upload
 from .volunteers import (
@@ -31,6 +38,11 @@ __all__ = [
     "CertificateLine",
     "ProjectSpending",
     "Upload",
+    "Consent",
+    "Notification",
+    "NotificationPreference",
+    "SmsMessage",
+    "VerificationCode",
     "MallItem",
     "Membership",
     "PointsEntry",

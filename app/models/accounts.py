@@ -41,7 +41,7 @@ class User(UserMixin, db.Model):
     # Disabled by an admin, or deleted by its owner: it cannot log in.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -60,6 +60,7 @@ class User(UserMixin, db.Model):
     # accounts.service.start_login. Not a column.
     login_token = None
     login_session_id = None
+    unread = 0  # messages not yet read (the loader counts them with the login)
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -94,7 +95,7 @@ class LoginSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     remember: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -106,7 +107,7 @@ class VolunteerProfile(db.Model):
     real_name: Mapped[str] = mapped_column(String(20))
     skills: Mapped[str] = mapped_column(String(200), default="")
     bio: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     user: Mapped[User] = relationship(back_populates="volunteer")
 
@@ -124,7 +125,7 @@ class StaffScope(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     user: Mapped[User] = relationship(back_populates="scopes", foreign_keys=[user_id])
     site: Mapped["Site"] = relationship()  # noqa: F821
@@ -144,7 +145,7 @@ class AuditEntry(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(40))
     target_type: Mapped[str] = mapped_column(String(20))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +46,9 @@ class BookingRule(db.Model):
     max_active: Mapped[int] = mapped_column(Integer, default=2)
     max_per_month: Mapped[int] = mapped_column(Integer, default=4)
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The job marks bookings not checked in 30 minutes after the slot ended as
+    # no-shows; a service whose desk checks nobody in turns it off.
+    auto_no_show: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class SlotRule(db.Model):
@@ -141,8 +145,10 @@ class Booking(db.Model):
     status: Mapped[str] = mapped_column(String(12))
     code: Mapped[str] = mapped_column(String(8), unique=True)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=clock.current, onupdate=clock.current
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

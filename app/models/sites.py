@@ -68,8 +68,10 @@ class Site(db.Model):
     # so a second editor working from an old copy gets a conflict, not a silent
     # overwrite.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=clock.current, onupdate=clock.current
+    )
 
     community: Mapped[Community] = relationship(back_populates="sites")
     center: Mapped["Site | None"] = relationship(remote_side=[id], back_populates="stations")
@@ -193,7 +195,7 @@ class Notice(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     publish_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
 
 class Service(db.Model):
@@ -210,7 +212,7 @@ class Service(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     bookable: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     site: Mapped[Site] = relationship(back_populates="services")
     booking_rule: Mapped["BookingRule | None"] = relationship(  # noqa: F821

@@ -31,4 +31,4 @@ class Upload(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)

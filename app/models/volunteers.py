@@ -48,7 +48,7 @@ class Team(db.Model):
     # The skills the team needs, as people write them ("急救、理发"): searchable.
     skills: Mapped[str] = mapped_column(String(200), default="", server_default="")
     home_site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     # Retired teams keep their history (hours, projects) but take no one new.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -76,7 +76,7 @@ class Membership(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
@@ -119,7 +119,7 @@ class Project(db.Model):
     outcome_hours: Mapped[float | None] = mapped_column(Numeric(8, 2))
     outcome_summary: Mapped[str] = mapped_column(Text, default="")
     outcome_photo_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     community: Mapped["Community"] = relationship()  # noqa: F821
     site: Mapped["Site | None"] = relationship()  # noqa: F821
@@ -140,7 +140,7 @@ class ProjectComment(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     reply: Mapped[str] = mapped_column(Text, default="")
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -165,7 +165,7 @@ class ProjectSpending(db.Model):
     purpose: Mapped[str] = mapped_column(String(200))
     payee: Mapped[str] = mapped_column(String(100), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     project: Mapped[Project] = relationship(back_populates="spending")
 
@@ -209,7 +209,7 @@ class Activity(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     checkin_code: Mapped[str] = mapped_column(String(6))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     # When staff confirmed the roster: forgotten check-outs were credited then.
     roster_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -249,7 +249,7 @@ class Signup(db.Model):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     status: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hours_credited: Mapped[float] = mapped_column(Numeric(4, 2), default=0)
@@ -279,7 +279,7 @@ class PointsEntry(db.Model):
     signup_id: Mapped[int | None] = mapped_column(ForeignKey("signup.id"))
     redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemption.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
 
 class MallItem(db.Model):
@@ -301,7 +301,7 @@ class MallItem(db.Model):
     per_person_limit: Mapped[int | None] = mapped_column(Integer)
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=clock.current)
 
     site: Mapped["Site"] = relationship()  # noqa: F821
     photo: Mapped["Upload | None"] = relationship()  # noqa: F821
@@ -320,7 +320,7 @@ class Redemption(db.Model):
     points: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="reserved")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     item: Mapped[MallItem] = relationship()
@@ -348,7 +348,7 @@ class ActivitySeries(db.Model):
     first_on: Mapped[date] = mapped_column(Date)
     weeks: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     activities: Mapped[list[Activity]] = relationship(
         back_populates="series", order_by="Activity.starts_at"
@@ -371,7 +371,7 @@ class ActivityChange(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     activity: Mapped[Activity] = relationship()
 
@@ -397,7 +397,7 @@ class Certificate(db.Model):
     period_to: Mapped[date | None] = mapped_column(Date)
     total_hours: Mapped[float] = mapped_column(Numeric(8, 2))
     activity_count: Mapped[int] = mapped_column(Integer)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.current)
 
     lines: Mapped[list["CertificateLine"]] = relationship(order_by="CertificateLine.position")
 

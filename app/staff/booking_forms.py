@@ -30,6 +30,9 @@ class BookingRuleForm(PrefixedForm):
     max_active = _number(_l("Most active bookings per resident"), 1, 50)
     max_per_month = _number(_l("Most bookings per resident per month"), 1, 200)
     needs_approval = BooleanField(_l("Staff approve each booking"))
+    auto_no_show = BooleanField(
+        _l("Mark who did not come as a no-show 30 minutes after the end"), default=True
+    )
 
 
 class TimeField(StringField):

@@ -236,7 +236,7 @@ def _rules_page(svc: Service, rule_form=None, slot_form=None, status=200):
     if rule_form is None:
         rule_form = BookingRuleForm(obj=svc.booking_rule or BookingRule(
             seat_limit=1, window_days=14, min_notice_minutes=60, cancel_cutoff_minutes=120,
-            max_active=2, max_per_month=4, needs_approval=False,
+            max_active=2, max_per_month=4, needs_approval=False, auto_no_show=True,
         ))  # fmt: skip
     return render(
         "staff/service_rules.html", site=g.site, service=svc, rule_form=rule_form,

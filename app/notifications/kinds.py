@@ -1,0 +1,192 @@
+"""Every kind of message the portal sends, with its words.
+
+A message is stored as its kind and its values; the words are made when it is
+read (the inbox, in the reader's language) or sent (a text message, in
+Chinese). A provider sends text messages from templates it has approved: each
+kind's ``sms_params`` are the values, in order, that fill its template, whose
+id is configured per kind (``SMS_TEMPLATES``).
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    label: str  # what the preferences page calls it
+    title: str
+    text: str  # a %(name)s template of the values
+    sms_params: tuple[str, ...] = ()
+    # Preferences can turn the text message off (the inbox is always on);
+    # a verification code or a change of number is always sent.
+    optional_sms: bool = True
+
+
+def _kinds(*kinds: Kind) -> dict[str, Kind]:
+    return {kind.code: kind for kind in kinds}
+
+
+KINDS = _kinds(
+    Kind(
+        "booking_confirmed",
+        _l("Booking confirmed"),
+        _l("Booking confirmed"),
+        _l("%(service)s at %(site)s, %(when)s. Show the code %(code)s at the desk."),
+        ("service", "when", "code"),
+    ),
+    Kind(
+        "booking_pending",
+        _l("Booking waiting for approval"),
+        _l("Booking received"),
+        _l("%(service)s at %(site)s, %(when)s: the staff will approve it soon."),
+        ("service", "when"),
+    ),
+    Kind(
+        "booking_approved",
+        _l("Booking approved"),
+        _l("Booking approved"),
+        _l("%(service)s at %(site)s, %(when)s is approved. Show the code %(code)s at the desk."),
+        ("service", "when", "code"),
+    ),
+    Kind(
+        "booking_declined",
+        _l("Booking declined"),
+        _l("Booking declined"),
+        _l("Sorry: %(service)s at %(site)s, %(when)s was declined."),
+        ("service", "when"),
+    ),
+    Kind(
+        "booking_cancelled",
+        _l("Booking cancelled by the site"),
+        _l("Booking cancelled"),
+        _l("%(service)s at %(site)s, %(when)s is cancelled by the site: %(reason)s"),
+        ("service", "when", "reason"),
+    ),
+    Kind(
+        "booking_promoted",
+        _l("A place from the waiting list"),
+        _l("You have a place"),
+        _l(
+            "A place came free: %(service)s at %(site)s, %(when)s is booked for you. Code %(code)s."
+        ),
+        ("service", "when", "code"),
+    ),  # fmt: skip
+    Kind(
+        "booking_reminder",
+        _l("Booking reminders"),
+        _l("Reminder"),
+        _l("Reminder: %(service)s at %(site)s, %(when)s. Code %(code)s."),
+        ("service", "when", "code"),
+    ),
+    Kind(
+        "activity_signed_up",
+        _l("Activity sign-up"),
+        _l("Signed up"),
+        _l("You are signed up for %(activity)s, %(when)s at %(place)s. Thank you!"),
+        ("activity", "when"),
+    ),
+    Kind(
+        "activity_promoted",
+        _l("A place in an activity"),
+        _l("You have a place"),
+        _l("A place came free: you are signed up for %(activity)s, %(when)s."),
+        ("activity", "when"),
+    ),
+    Kind(
+        "activity_changed",
+        _l("Activity changed"),
+        _l("Activity changed"),
+        _l("%(activity)s has changed: now %(when)s at %(place)s."),
+        ("activity", "when"),
+    ),
+    Kind(
+        "activity_cancelled",
+        _l("Activity cancelled"),
+        _l("Activity cancelled"),
+        _l("%(activity)s on %(when)s is cancelled: %(reason)s"),
+        ("activity", "when", "reason"),
+    ),
+    Kind(
+        "activity_reminder",
+        _l("Activity reminders"),
+        _l("Reminder"),
+        _l("Reminder: %(activity)s, %(when)s at %(place)s."),
+        ("activity", "when"),
+    ),
+    Kind(
+        "team_request_decided",
+        _l("Team requests"),
+        _l("Your request to join"),
+        _l("%(team)s: %(decision)s"),
+        ("team", "decision"),
+    ),
+    Kind(
+        "redemption_ready",
+        _l("Exchanges to pick up"),
+        _l("Ready to pick up"),
+        _l("%(item)s is waiting for you at %(site)s. Pick-up code %(code)s."),
+        ("item", "code"),
+    ),
+    Kind(
+        "verification_code",
+        _l("Verification codes"),
+        _l("Your code"),
+        _l("Your code is %(code)s. It is valid for 10 minutes. Do not tell anyone."),
+        ("code",),
+        optional_sms=False,
+    ),
+    Kind(
+        "mobile_changed",
+        _l("Change of mobile number"),
+        _l("Your number was changed"),
+        _l(
+            "The mobile number of your Doorstep account was changed to %(masked)s. "
+            "If this was not you, call the site."
+        ),
+        ("masked",),
+        optional_sms=False,
+    ),  # fmt: skip
+)
+
+
+# Values stored as codes, so a message reads in its reader's language.
+VALUE_WORDS = {
+    "decision": {
+        "approved": _l("accepted, welcome to the team"),
+        "declined": _l("not accepted this time"),
+    },
+}
+
+
+def shown(params: dict | None) -> dict[str, str]:
+    """The values as words, in the current language."""
+    return {
+        key: str(VALUE_WORDS[key][value])
+        if key in VALUE_WORDS and value in VALUE_WORDS[key]
+        else str(value)
+        for key, value in (params or {}).items()
+    }
+
+
+def words(kind_code: str, params: dict) -> tuple[str, str]:
+    """(title, text) of a message, in the current language."""
+    kind = KINDS[kind_code]
+    values = {name: "" for name in _placeholders(str(kind.text))}
+    values.update(shown(params))
+    return str(kind.title), str(kind.text) % values
+
+
+def sms_text(kind_code: str, params: dict, sign: str) -> str:
+    """What a text message says, after the provider's sign: in Chinese, the city's language."""
+    with force_locale("zh"):
+        title, text = words(kind_code, params)
+        return f"【{sign}】{title}：{text}"
+
+
+def _placeholders(template: str) -> list[str]:
+    import re
+
+    return re.findall(r"%\((\w+)\)s", template)
