@@ -11,8 +11,13 @@ from sqlalchemy import event
 from app import clock, create_app
 from app.config import TestConfig
 from app.extensions import db
+from app.jobs import huey
 
 from .dbutil import Databases
+
+# Jobs run inline in tests, inside the test's app context (tests/test_jobs.py
+# runs a real worker process besides).
+huey.immediate = True
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +140,32 @@ class Auth:
 
     def logout(self):
         return self.client.post("/logout")
+
+    def register(self, mobile, display_name="王阿姨", password="a-long-secret", **extra):
+        """Register as a person does: ask for a code, read it from the outbox, finish."""
+        asked = self.client.post("/register", data={"mobile": mobile})
+        if asked.status_code != 303:
+            return asked
+        assert asked.headers["Location"].startswith("/register/finish"), asked.headers["Location"]
+        data = {"code": last_code(), "display_name": display_name, "password": password,
+                "consent": "y", **extra}  # fmt: skip
+        return self.client.post("/register/finish", data=data)
+
+
+def last_code(mobile: str | None = None) -> str:
+    """The code in the newest verification text message (what the phone would show)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import SmsMessage
+
+    db.session.rollback()  # a fresh snapshot: see what the request wrote
+    query = select(SmsMessage.params).where(SmsMessage.kind == "verification_code")
+    if mobile:
+        query = query.where(SmsMessage.mobile == mobile)
+    params = db.session.scalar(query.order_by(SmsMessage.id.desc()).limit(1))
+    db.session.rollback()
+    return params[0]
 
 
 @pytest.fixture

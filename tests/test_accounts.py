@@ -54,15 +54,8 @@ def users_count() -> int:
 # Registration -----------------------------------------------------------------
 
 
-def test_register_logs_in_and_hashes_the_password(client):
-    response = client.post(
-        "/register",
-        data={
-            "mobile": "+86 138 0013 8000",
-            "display_name": " 王 阿姨 ",
-            "password": "a-long-secret",
-        },
-    )
+def test_register_logs_in_and_hashes_the_password(client, auth):
+    response = auth.register("+86 138 0013 8000", " 王 阿姨 ", "a-long-secret")
     assert response.status_code == 303 and response.headers["Location"] == "/me"
     user = db.session.scalar(select(User).where(User.mobile == "13800138000"))
     assert user.display_name == "王 阿姨"
@@ -72,35 +65,140 @@ def test_register_logs_in_and_hashes_the_password(client):
     assert '<span class="badge badge-role">居民</span>' in me.text and "Term(" not in me.text
 
 
-def test_register_page(client):
+def test_register_records_consent_to_the_notice_of_the_day(client, auth):
+    from app.accounts.routes import PRIVACY_VERSION
+    from app.models import Consent
+
+    auth.register("13800138000")
+    [consent] = db.session.scalars(select(Consent)).all()
+    assert consent.kind == "privacy" and consent.version == PRIVACY_VERSION
+    assert db.session.get(User, consent.user_id).mobile == "13800138000"
+
+
+def test_register_pages(client):
     page = client.get("/register")
     assert page.status_code == 200
     assert 'name="mobile"' in page.text and 'type="tel"' in page.text
-    assert 'autocomplete="new-password"' in page.text
+    # Step two needs step one first.
+    response = client.get("/register/finish")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/register")
+    client.post("/register", data={"mobile": "13812345678"})
+    page = client.get("/register/finish")
+    assert page.status_code == 200 and "138****5678" in page.text
+    assert (
+        'autocomplete="new-password"' in page.text and 'autocomplete="one-time-code"' in page.text
+    )
+    assert 'href="/privacy"' in page.text and 'name="consent"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("mobile", "message"),
+    [("12345", "请输入11位的大陆手机号"), ("", "请输入您的手机号"),
+     ("13900000001", "这个手机号已经注册过了"), ("1" * 5000, "请输入11位的大陆手机号")],
+)  # fmt: skip
+def test_register_refuses_a_bad_number_and_sends_nothing(client, mobile, message):
+    from app.models import SmsMessage
+
+    f.user(mobile="13900000001")
+    db.session.commit()
+    response = client.post("/register", data={"mobile": mobile})
+    assert response.status_code == 422
+    assert message in response.text and 'class="error-summary"' in response.text
+    assert db.session.scalar(select(func.count(SmsMessage.id))) == 0
+
+
+def test_a_registered_number_is_pointed_to_the_claim(client):
+    from app.accounts import service
+
+    service.register("13900000001", "王阿姨", "", by_staff=True)
+    response = client.post("/register", data={"mobile": "13900000001"})
+    assert response.status_code == 422 and 'href="/password/forgot"' in response.text
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"mobile": "12345"}, "请输入11位的大陆手机号"),
-        ({"mobile": ""}, "请输入您的手机号"),
-        ({"mobile": "13900000001"}, "这个手机号已经注册过了"),
         ({"password": "short"}, "密码请设 8 到 128 个字符"),
         ({"password": "13812345678"}, "密码不能和手机号相同"),
         ({"display_name": "   "}, "请填写希望大家怎么称呼您"),
         ({"display_name": "名" * 41}, "名字请不要超过 40 个字"),
+        ({"consent": ""}, "请阅读隐私说明"),
+        ({"code": "12345"}, "请输入短信里的 6 位验证码"),
+        ({"code": "000000"}, "验证码不对"),
     ],
 )
 def test_register_refuses_bad_input(client, data, message):
-    f.user(mobile="13900000001")
-    db.session.commit()
+    from tests.conftest import last_code
+
+    client.post("/register", data={"mobile": "13812345678"})
     before = users_count()
-    form = {"mobile": "13812345678", "display_name": "王阿姨", "password": "a-long-secret"}
-    response = client.post("/register", data={**form, **data})
+    form = {"code": last_code(), "display_name": "王阿姨", "password": "a-long-secret",
+            "consent": "y"}  # fmt: skip
+    if data.get("code") == "000000" and form["code"] == "000000":
+        data = {"code": "000001"}
+    response = client.post("/register/finish", data={**form, **data})
     assert response.status_code == 422
     assert message in response.text
     assert 'class="error-summary"' in response.text
     assert users_count() == before
+
+
+def test_a_code_has_five_tries_and_ten_minutes(client, freeze):
+    from datetime import timedelta
+
+    from app import clock
+    from tests.conftest import last_code
+
+    start = freeze(clock.now())
+    client.post("/register", data={"mobile": "13812345678"})
+    code = last_code()
+    wrong = "000000" if code != "000000" else "111111"
+    form = {"display_name": "王阿姨", "password": "a-long-secret", "consent": "y"}
+    for _ in range(5):
+        response = client.post("/register/finish", data={**form, "code": wrong})
+        assert response.status_code == 422 and "验证码不对" in response.text
+    response = client.post("/register/finish", data={**form, "code": code})
+    assert response.status_code == 422 and "错误次数太多" in response.text
+    assert users_count() == 0
+    # A new code, but too late.
+    freeze(start + timedelta(minutes=2))
+    client.post("/register", data={"mobile": "13812345678"})
+    code = last_code()
+    freeze(start + timedelta(minutes=12, seconds=1))
+    response = client.post("/register/finish", data={**form, "code": code})
+    assert response.status_code == 422 and "验证码已过期" in response.text
+    assert users_count() == 0
+
+
+def test_a_new_code_replaces_the_old_one(client, freeze):
+    from datetime import timedelta
+
+    from app import clock
+    from tests.conftest import last_code
+
+    start = freeze(clock.now())
+    client.post("/register", data={"mobile": "13812345678"})
+    first = last_code()
+    freeze(start + timedelta(minutes=1, seconds=1))
+    client.post("/register", data={"mobile": "13812345678"})
+    second = last_code()
+    form = {"display_name": "王阿姨", "password": "a-long-secret", "consent": "y"}
+    if first != second:
+        response = client.post("/register/finish", data={**form, "code": first})
+        assert response.status_code == 422
+    response = client.post("/register/finish", data={**form, "code": second})
+    assert response.status_code == 303 and users_count() == 1
+
+
+def test_a_code_typed_with_full_width_digits_and_spaces_works(client, auth):
+    from tests.conftest import last_code
+
+    client.post("/register", data={"mobile": "13812345678"})
+    code = last_code()
+    wide = " ".join(chr(ord(ch) + 0xFEE0) for ch in code)
+    form = {"code": wide, "display_name": "王阿姨", "password": "a-long-secret", "consent": "y"}
+    response = client.post("/register/finish", data=form)
+    assert response.status_code == 303 and users_count() == 1
 
 
 def test_a_full_width_digit_does_not_make_a_second_account(client):
@@ -108,20 +206,14 @@ def test_a_full_width_digit_does_not_make_a_second_account(client):
     f.user(mobile="13800000002")
     db.session.commit()
     before = users_count()
-    response = client.post(
-        "/register",
-        data={"mobile": "13８00000002", "display_name": "王阿姨", "password": "a-long-secret"},
-    )
+    response = client.post("/register", data={"mobile": "13８00000002"})
     assert response.status_code == 422 and "这个手机号已经注册过了" in response.text
     assert users_count() == before
     assert db.session.scalar(select(User.mobile).where(User.mobile.like("%８%"))) is None
 
 
-def test_display_name_with_html_is_kept_as_text_and_escaped(client):
-    client.post(
-        "/register",
-        data={"mobile": "13812345678", "display_name": "<b>Bob</b>", "password": "a-long-secret"},
-    )
+def test_display_name_with_html_is_kept_as_text_and_escaped(client, auth):
+    auth.register("13812345678", "<b>Bob</b>")
     assert db.session.scalar(select(User.display_name)) == "<b>Bob</b>"
     page = client.get("/me")
     assert "<b>Bob</b>" not in page.text and "&lt;b&gt;Bob&lt;/b&gt;" in page.text
@@ -331,10 +423,7 @@ def test_delete_account_removes_personal_data(client, auth):
     assert client.get("/me").status_code == 302
     assert auth.login("13912345678").status_code == 422
     # The number is free again.
-    response = client.post(
-        "/register",
-        data={"mobile": "13912345678", "display_name": "新人", "password": "a-long-secret"},
-    )
+    response = auth.register("13912345678", "新人")
     assert response.status_code == 303
 
 
@@ -498,3 +587,28 @@ def test_throttle_is_shared_through_redis_by_two_app_instances(databases, templa
             with a.app_context():
                 db.engine.dispose()
         databases.drop(url)
+
+
+def test_codes_are_throttled_per_number_and_per_address(throttled_app):
+    from app.models import SmsMessage
+
+    throttled_app.config.update(CODE_LIMITS_PER_MOBILE="1/minute;5/hour",
+                                CODE_LIMITS_PER_ADDRESS="3/hour")  # fmt: skip
+    client = throttled_app.test_client()
+
+    def ask(path, mobile, address="10.0.0.7"):
+        return client.post(path, data={"mobile": mobile}, environ_base={"REMOTE_ADDR": address})
+
+    # A mistyped number sends nothing and counts nothing.
+    assert ask("/password/forgot", "12345").status_code == 422
+    assert ask("/password/forgot", "13812345678").status_code == 303
+    again = ask("/password/forgot", "13812345678")
+    assert again.status_code == 429 and "尝试次数太多" in again.text
+    # Another number from the same address, until the address has had three.
+    assert ask("/password/forgot", "13812345679").status_code == 303
+    assert ask("/password/forgot", "13812345670").status_code == 303
+    assert ask("/password/forgot", "13812345671").status_code == 429
+    assert ask("/password/forgot", "13812345671", address="10.0.0.8").status_code == 303
+    with throttled_app.app_context():
+        # Nobody is registered: the page says the same, and nothing was sent.
+        assert db.session.scalar(select(func.count(SmsMessage.id))) == 0

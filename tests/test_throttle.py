@@ -134,7 +134,7 @@ def test_logins_go_on_when_redis_stops(throttled, own_redis, caplog):
     statuses = [_login(client, "wrong-password").status_code for _ in range(6)]
     assert statuses == [422] * 5 + [429]
     register = client.post("/register", data={"mobile": "13700000000"})
-    assert register.status_code in (422, 429)
+    assert register.status_code == 303  # a code is sent: the fallback counts it
     assert app.test_client().get("/healthz").status_code == 503
 
 

@@ -1,5 +1,7 @@
 """Account forms. Validation messages are lazy so they follow the language."""
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
@@ -31,20 +33,39 @@ class MobileField(StringField):
         return getattr(self, "raw", None) or self.data or ""
 
 
+class CodeField(StringField):
+    """The 6 digits of a text message (spaces and full-width digits are fine)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        text = unicodedata.normalize("NFKC", self.data or "")
+        self.data = "".join(ch for ch in text if not ch.isspace())
+
+    def pre_validate(self, form):
+        if not (len(self.data or "") == 6 and all(ch in "0123456789" for ch in self.data)):
+            raise ValidationError(_l("Enter the 6 digits of the code in the text message."))
+
+
 def _display_name_text(form, field):
     field.data = " ".join((field.data or "").split())
     if not field.data:
         raise ValidationError(_l("Enter the name we should call you."))
 
 
-def _strong_password(form, field):
-    mobile = getattr(form, "mobile", None)
-    if mobile is not None and mobile.data and field.data == mobile.data:
-        raise ValidationError(_l("Your password must not be your mobile number."))
+class RegisterCodeForm(FlaskForm):
+    """Step one of registering: the number the code goes to."""
+
+    mobile = MobileField(_l("Mobile number"))
+
+    def validate_mobile(self, field):
+        if field.data and find_by_mobile(field.data):
+            raise ValidationError(_l("This mobile number is already registered."))
 
 
 class RegisterForm(FlaskForm):
-    mobile = MobileField(_l("Mobile number"))
+    """Step two of registering (the number is the one the code went to)."""
+
+    code = CodeField(_l("Code from the text message"))
     display_name = StringField(
         _l("Name to show"),
         validators=[
@@ -61,13 +82,22 @@ class RegisterForm(FlaskForm):
                 max=128,
                 message=_l("Use 8 to 128 characters for your password."),
             ),
-            _strong_password,
+        ],
+    )
+    consent = BooleanField(
+        _l("I have read and agree to the privacy notice"),
+        validators=[
+            DataRequired(message=_l("Please read the privacy notice and tick the box to agree."))
         ],
     )
 
-    def validate_mobile(self, field):
-        if field.data and find_by_mobile(field.data):
-            raise ValidationError(_l("This mobile number is already registered."))
+    def __init__(self, *args, mobile=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mobile_number = mobile
+
+    def validate_password(self, field):
+        if self.mobile_number and field.data == self.mobile_number:
+            raise ValidationError(_l("Your password must not be your mobile number."))
 
 
 class LoginForm(FlaskForm):
@@ -129,4 +159,56 @@ class VolunteerProfileForm(FlaskForm):
     bio = TextAreaField(
         _l("A few words about you (optional)"),
         validators=[Length(max=500, message=_l("Keep this to 500 characters or fewer."))],
+    )
+
+
+def _new_password(label):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Choose a new password.")),
+            Length(
+                min=PASSWORD_MIN, max=128, message=_l("Use 8 to 128 characters for your password.")
+            ),
+        ],
+    )
+
+
+class MobileForm(FlaskForm):
+    """Step one of proving a number: where to send the code."""
+
+    mobile = MobileField(_l("Mobile number"))
+
+
+class NewMobileForm(FlaskForm):
+    """Step one of a change of number: the new number, where the code goes."""
+
+    mobile = MobileField(_l("New mobile number"))
+
+
+class ResetPasswordForm(FlaskForm):
+    """Step two of a forgotten password (or taking over an account made at the desk)."""
+
+    code = CodeField(_l("Code from the text message"))
+    password = _new_password(_l("New password"))
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("password", message=_l("The two new passwords are not the same."))],
+    )
+
+    def __init__(self, *args, mobile=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mobile_number = mobile
+
+    def validate_password(self, field):
+        if self.mobile_number and field.data == self.mobile_number:
+            raise ValidationError(_l("Your password must not be your mobile number."))
+
+
+class ChangeMobileForm(FlaskForm):
+    """Step two of a change of number: the code sent to the new one, and the password."""
+
+    code = CodeField(_l("Code sent to the new number"))
+    password = PasswordField(
+        _l("Your password"), validators=[DataRequired(message=_l("Enter your password."))]
     )

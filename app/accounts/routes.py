@@ -12,15 +12,22 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import personal
 from ..extensions import client_address, limiter
 from ..htmx import render
+from ..refusals import Refused, show_on
 from ..urls import safe_next
-from . import bp, service
+from . import bp, codes, service
 from .forms import (
+    ChangeMobileForm,
     ChangePasswordForm,
     DeleteAccountForm,
     LoginForm,
+    MobileForm,
+    NewMobileForm,
+    RegisterCodeForm,
     RegisterForm,
+    ResetPasswordForm,
     VolunteerProfileForm,
 )
 from .mobile import normalize_mobile
@@ -95,24 +102,71 @@ def _end_session() -> None:
     logout_user()
 
 
+def _code_limits(view):
+    """Codes cost money and reach a phone: by default one a minute and five an hour
+    per number, thirty an hour per address (``CODE_LIMITS_PER_*``).
+
+    Only a code that was sent counts: a mistyped number costs nothing.
+    """
+    per_mobile = limiter.limit(
+        lambda: current_app.config["CODE_LIMITS_PER_MOBILE"], key_func=_mobile_key,
+        methods=["POST"], scope=lambda endpoint: endpoint + ":code-mobile", deduct_when=_sent,
+    )  # fmt: skip
+    per_address = limiter.limit(
+        lambda: current_app.config["CODE_LIMITS_PER_ADDRESS"], key_func=_address_key,
+        methods=["POST"], scope=lambda endpoint: endpoint + ":code-address", deduct_when=_sent,
+    )  # fmt: skip
+    return per_address(per_mobile(view))
+
+
+def _sent(response) -> bool:
+    """A code went out: the form was accepted and moved on to the next step."""
+    return response.status_code == 303
+
+
+REGISTER_MOBILE = "register_mobile"
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @_attempt_limits(failures_only=False)
+@_code_limits
 def register():
-    """Create a resident account with a mobile number, a name and a password."""
+    """Registering, step one: the mobile number, where a code goes to prove it."""
     if current_user.is_authenticated:
         return redirect(url_for("accounts.me"))
-    form = RegisterForm()
+    form = RegisterCodeForm()
+    if form.validate_on_submit():
+        codes.send_code(form.mobile.data, "register")
+        session[REGISTER_MOBILE] = form.mobile.data
+        return redirect(url_for("accounts.register_finish", next=request.args.get("next")), 303)
+    status = 422 if form.errors else 200
+    return render("accounts/register.html", form=form, status=status)
+
+
+@bp.route("/register/finish", methods=["GET", "POST"])
+def register_finish():
+    """Step two: the code, a name, a password and consent to the privacy notice."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.me"))
+    mobile = session.get(REGISTER_MOBILE)
+    if not mobile:
+        return redirect(url_for("accounts.register", next=request.args.get("next")), 303)
+    form = RegisterForm(mobile=mobile)
     if form.validate_on_submit():
         try:
-            user = service.register(form.mobile.data, form.display_name.data, form.password.data)
-        except service.AccountError as error:
-            getattr(form, error.field).errors.append(error.message)
+            user = service.register_with_code(
+                mobile, form.code.data, form.display_name.data, form.password.data,
+                PRIVACY_VERSION,
+            )  # fmt: skip
+        except Refused as error:
+            show_on(form, error)
         else:
+            session.pop(REGISTER_MOBILE, None)
             _start_session(user, remember=False)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name))
             return redirect(safe_next(request.args.get("next"), url_for("accounts.me")), 303)
     status = 422 if form.errors else 200
-    return render("accounts/register.html", form=form, status=status)
+    return render("accounts/register_finish.html", form=form, mobile=mobile, status=status)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -188,7 +242,7 @@ def volunteer_profile():
 @login_required
 def export():
     """Download everything the portal holds about the user, as a JSON file."""
-    body = json.dumps(service.export_data(current_user), ensure_ascii=False, indent=2)
+    body = json.dumps(personal.export(current_user), ensure_ascii=False, indent=2)
     return Response(
         body,
         mimetype="application/json",
@@ -214,3 +268,102 @@ def delete_account():
             flash(_("Your account is deleted. Thank you for using Doorstep."))
             return redirect(url_for("public.home"), 303)
     return render("accounts/delete.html", form=form, status=422 if form.errors else 200)
+
+
+# Proving a number: forgotten password (and taking over a desk account), new number ----
+
+RESET_MOBILE = "reset_mobile"
+NEW_MOBILE = "new_mobile"
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@_code_limits
+def forgot_password():
+    """A forgotten password, or an account staff made at the desk: a code to the number.
+
+    The answer is the same whether or not the number has an account, so the
+    page cannot be used to find out who is registered.
+    """
+    form = MobileForm()
+    if form.validate_on_submit():
+        user = service.find_by_mobile(form.mobile.data)
+        if user is not None and user.is_active:
+            codes.send_code(form.mobile.data, "reset", user.id)
+        session[RESET_MOBILE] = form.mobile.data
+        flash(_("If this number has an account, a code is on its way. It is valid for 10 minutes."))
+        return redirect(url_for("accounts.reset_password"), 303)
+    return render("accounts/forgot.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password():
+    """The code from the text message, and a new password."""
+    mobile = session.get(RESET_MOBILE)
+    if not mobile:
+        return redirect(url_for("accounts.forgot_password"), 303)
+    form = ResetPasswordForm(mobile=mobile)
+    if form.validate_on_submit():
+        owner = service.find_by_mobile(mobile)
+        claiming = owner is not None and not owner.password_hash
+        try:
+            user = service.reset_password(mobile, form.code.data, form.password.data)
+        except Refused as error:
+            show_on(form, error)
+        else:
+            session.pop(RESET_MOBILE, None)
+            _start_session(user, remember=False)
+            if claiming:
+                flash(_("The account is yours now. The bookings staff made for you are here."))
+                return redirect(url_for("bookings.mine"), 303)
+            flash(_("Your new password is set, and you are logged in. Welcome back."))
+            return redirect(url_for("accounts.me"), 303)
+    return render("accounts/reset.html", form=form, mobile=mobile,
+                  status=422 if form.errors else 200)  # fmt: skip
+
+
+@bp.route("/me/mobile", methods=["GET", "POST"])
+@login_required
+@_code_limits
+def change_mobile():
+    """Step one of a new number: a code goes to the new number."""
+    form = NewMobileForm()
+    if form.validate_on_submit():
+        if form.mobile.data == current_user.mobile:
+            form.mobile.errors.append(_("This is your number already."))
+        elif service.find_by_mobile(form.mobile.data) is not None:
+            form.mobile.errors.append(_("This mobile number is already registered."))
+        else:
+            codes.send_code(form.mobile.data, "change", current_user.id)
+            session[NEW_MOBILE] = form.mobile.data
+            return redirect(url_for("accounts.confirm_mobile"), 303)
+    return render("accounts/mobile.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/me/mobile/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_mobile():
+    """Step two: the code sent to the new number, and the password."""
+    new = session.get(NEW_MOBILE)
+    if not new:
+        return redirect(url_for("accounts.change_mobile"), 303)
+    form = ChangeMobileForm()
+    if form.validate_on_submit():
+        try:
+            service.change_mobile(current_user, new, form.code.data, form.password.data)
+        except Refused as error:
+            show_on(form, error)
+        else:
+            session.pop(NEW_MOBILE, None)
+            flash(_("Your mobile number is changed. Log in with the new one from now on."))
+            return redirect(url_for("accounts.me"), 303)
+    return render("accounts/mobile_confirm.html", form=form, new=new,
+                  status=422 if form.errors else 200)  # fmt: skip
+
+
+PRIVACY_VERSION = "2026-12"
+
+
+@bp.get("/privacy")
+def privacy():
+    """What Doorstep keeps about a person, why, for how long, and how to have it or end it."""
+    return render("accounts/privacy.html", version=PRIVACY_VERSION)

@@ -1,17 +1,16 @@
 """Rules about accounts, called by the views and by the tests."""
 
-from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit, clock
-from ..database import begin_write
+from ..database import begin_write, lock_row
 from ..extensions import db
-from ..models import AuditEntry, LoginSession, StaffScope, User, VolunteerProfile
+from ..models import LoginSession, StaffScope, User, VolunteerProfile
 from ..models.accounts import hash_login_token, new_login_token
 from ..refusals import Refused
 
@@ -52,6 +51,20 @@ def register(mobile: str, display_name: str, password: str, *, by_staff: bool = 
     except IntegrityError:
         db.session.rollback()
         raise AccountError("mobile", _("This mobile number is already registered.")) from None
+    return user
+
+
+def register_with_code(
+    mobile: str, code: str, display_name: str, password: str, consent_version: str
+) -> User:
+    """A resident registers online: the code proves the number, and they agree to the notice."""
+    from .codes import use_code
+
+    use_code(mobile, "register", code)
+    user = register(mobile, display_name, password)
+    begin_write()
+    record_consent(user.id, consent_version)
+    db.session.commit()
     return user
 
 
@@ -104,8 +117,16 @@ def start_login(user: User, *, remember: bool) -> User:
 
 def user_for_login(user_id: int, token: str) -> User | None:
     """The user of a live login (not expired, not revoked, account active), in one query."""
+    from ..models import Notification
+
+    # The unread count rides in the same query: the header shows it on every page.
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(User, LoginSession.id)
+        select(User, LoginSession.id, unread)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             User.id == user_id,
@@ -116,7 +137,7 @@ def user_for_login(user_id: int, token: str) -> User | None:
     ).first()
     if row is None or not row[0].is_active:
         return None
-    user, login_id = row
+    user, login_id, user.unread = row
     user.login_token, user.login_session_id = token, login_id
     return user
 
@@ -132,6 +153,79 @@ def end_login(user: User) -> None:
         .values(revoked_at=clock.now())
     )
     db.session.commit()
+
+
+def reset_password(mobile: str, code: str, new_password: str) -> User:
+    """Set a new password with a code sent to the number (a forgotten password).
+
+    This is also how a resident takes over the account staff made for them at
+    the desk (代预约): it has no password until then, and its bookings are there.
+    Every other login of the account ends.
+    """
+
+    from .codes import expired_message, use_code
+
+    user = find_by_mobile(mobile)
+    if user is None or not user.is_active:
+        raise AccountError("code", expired_message())
+    use_code(mobile, "reset", code)
+    begin_write()
+    user = db.session.get(User, user.id)
+    claimed = not user.password_hash
+    user.password_hash = generate_password_hash(new_password)
+    _revoke_all_logins(user.id, clock.now())
+    audit.record("account.claimed" if claimed else "account.password_reset", "user", user.id,
+                 actor=user, summary=user.display_name)  # fmt: skip
+    db.session.commit()
+    return user
+
+
+def change_mobile(user: User, new_mobile: str, code: str, password: str) -> User:
+    """Move the account to a new number, proven by a code sent to it and the password.
+
+    Audited; the old number is told by text message, so a stolen session
+    cannot quietly take the account away.
+    """
+    from flask_babel import gettext as _
+
+    from ..accounts.mobile import mask_mobile
+    from ..notifications import sms
+    from .codes import use_code
+
+    if not check_password_hash(user.password_hash, password):
+        raise AccountError("password", _("That password is not right."))
+    if find_by_mobile(new_mobile) is not None:
+        raise AccountError("mobile", _("This mobile number is already registered."))
+    use_code(new_mobile, "change", code)
+    begin_write()
+    user = db.session.get(User, user.id)
+    old = user.mobile
+    user.mobile = new_mobile
+    audit.record(
+        "account.mobile_changed", "user", user.id, actor=user,
+        before={"mobile": mask_mobile(old)}, after={"mobile": mask_mobile(new_mobile)},
+    )  # fmt: skip
+    if old:
+        sms.queue(old, "mobile_changed", {"masked": mask_mobile(new_mobile)}, user_id=user.id)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError("mobile", _("This mobile number is already registered.")) from None
+    return user
+
+
+def record_consent(user_id: int, version: str) -> None:
+    """The person agreed to the privacy notice of ``version`` (in the caller's transaction)."""
+    from flask import has_request_context
+
+    from ..extensions import client_address
+    from ..models import Consent
+
+    db.session.add(
+        Consent(user_id=user_id, kind="privacy", version=version,
+                ip=client_address() if has_request_context() else "")
+    )  # fmt: skip
 
 
 def _revoke_all_logins(user_id: int, now: datetime) -> None:
@@ -168,98 +262,34 @@ def save_volunteer_profile(user: User, real_name: str, skills: str, bio: str) ->
 
 
 def delete_account(user: User, password: str) -> None:
-    """Remove the user's personal data; keep an anonymous row for history.
+    """Let go of what the account holds and remove its personal data (app/personal.py);
+    keep an anonymous row for history.
 
-    Bookings and volunteer hours point at the user row, so the row stays,
-    with no number, name, password or profile left in it.
+    Past bookings and volunteer hours point at the user row, so the row stays,
+    with no number, name, password or profile left in it. Its logins end.
     """
     from flask_babel import gettext as _
 
     if not check_password_hash(user.password_hash, password):
         raise AccountError("password", _("That password is not right."))
+    from .. import personal
+
     begin_write()
-    user = db.session.get(User, user.id)
+    lock_row(User, user.id)  # one deletion at a time; the user's bookings wait
+    user = db.session.get(User, user.id, populate_existing=True)
+    if user is None or user.deleted_at is not None:
+        db.session.rollback()
+        raise AccountError("password", _("That password is not right."))
+    # Every area lets go of what the account holds, by its own rules (future
+    # bookings and places end and go to the waiting list), before the name goes.
+    personal.erase(user)
     user.mobile = None
     user.display_name = DELETED_NAME
     user.password_hash = ""
     user.active = False
     user.deleted_at = clock.now()
-    _revoke_all_logins(user.id, user.deleted_at)
-    user.volunteer = None
-    for scope in list(user.scopes):
-        db.session.delete(scope)
     audit.record("account.deleted", "user", user.id, actor=user)
     db.session.commit()
-
-
-# Export ------------------------------------------------------------------------
-
-ExportSection = Callable[[User], object]
-_EXPORT_SECTIONS: dict[str, ExportSection] = {}
-
-
-def export_section(name: str):
-    """Register a part of "download my data"; each area adds what it holds."""
-
-    def register_section(func: ExportSection) -> ExportSection:
-        _EXPORT_SECTIONS[name] = func
-        return func
-
-    return register_section
-
-
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-@export_section("account")
-def _account(user: User) -> dict:
-    return {
-        "id": user.id,
-        "mobile": user.mobile,
-        "display_name": user.display_name,
-        "created_at": _iso(user.created_at),
-        "last_login_at": _iso(user.last_login_at),
-        "created_by_staff": user.created_by_staff,
-        "roles": roles_of(user),
-    }
-
-
-@export_section("volunteer_profile")
-def _volunteer(user: User) -> dict | None:
-    v = user.volunteer
-    if v is None:
-        return None
-    return {
-        "real_name": v.real_name,
-        "skills": v.skills,
-        "bio": v.bio,
-        "created_at": _iso(v.created_at),
-    }
-
-
-@export_section("staff_scopes")
-def _scopes(user: User) -> list[dict]:
-    return [
-        {"site_id": s.site_id, "site": s.site.name, "granted_at": _iso(s.created_at)}
-        for s in user.scopes
-    ]
-
-
-@export_section("actions_in_audit_log")
-def _audit(user: User) -> list[dict]:
-    entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.at)
-    )
-    return [{"at": _iso(e.at), "action": e.action, "summary": e.summary} for e in entries]
-
-
-def export_data(user: User) -> dict:
-    """Everything the portal holds about ``user``, as JSON-ready data."""
-    data = {"exported_at": _iso(clock.now())}
-    for name, section in _EXPORT_SECTIONS.items():
-        data[name] = section(user)
-    return data
 
 
 def roles_of(user: User) -> list[str]:

@@ -23,6 +23,56 @@ serial = itertools.count(int(time.time()) % 10_000_000)
 # The live server's base URL in this worker, set by the ``live_server`` fixture;
 # cookies are set for it when a helper is given no URL.
 base_url: str | None = None
+# Its database, where a verification code's text message waits in the outbox.
+db_url: str | None = None
+_engines: dict = {}
+
+
+def code_sent_to(mobile: str) -> str:
+    """The code of the newest verification text message to ``mobile``: what the
+    phone would show (the console backend keeps it in the outbox)."""
+    import sqlalchemy as sa
+
+    if db_url is None:
+        raise RuntimeError("no live database: start the live_server fixture")
+    engine = _engines.setdefault(db_url, sa.create_engine(db_url, poolclass=sa.pool.NullPool))
+    with engine.connect() as connection:
+        params = connection.execute(
+            sa.text(
+                "SELECT params FROM sms_message WHERE kind = 'verification_code' "
+                "AND mobile = :mobile ORDER BY id DESC LIMIT 1"
+            ),
+            {"mobile": mobile},
+        ).scalar_one()
+    return (json.loads(params) if isinstance(params, str) else params)[0]
+
+
+def register(page, mobile: str, name: str, password: str, *, wait: bool = True):
+    """Register as a person does: the number, then the code from the text message,
+    a name, a password and consent. Returns the response to the last form sent
+    (the first one's when it was refused); ``wait`` waits for the new /me page."""
+    page.goto("/register")
+    form = page.locator("main form")
+    form.locator("#mobile").fill(mobile)
+    with page.expect_response(
+        lambda r: r.url.split("?")[0].endswith("/register") and r.request.method == "POST"
+    ) as asked:
+        form.locator("button").click()
+    if asked.value.status != 303:
+        return asked.value
+    page.wait_for_url("**/register/finish**")
+    form = page.locator("main form")
+    form.locator("#code").fill(code_sent_to(mobile))
+    form.locator("#display_name").fill(name)
+    form.locator("#password").fill(password)
+    form.locator("#consent").check()
+    with page.expect_response(
+        lambda r: "/register/finish" in r.url and r.request.method == "POST"
+    ) as finished:
+        form.locator("button").click()
+    if wait and finished.value.status == 303:
+        page.wait_for_url("**/me")
+    return finished.value
 
 
 def _context(target):

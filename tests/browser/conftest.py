@@ -71,11 +71,11 @@ def live_server(live_db_url):
     # Browser tests log in many times from one address; the per-number
     # throttle stays as in production, so the throttle journey still works.
     with run_live_server(live_db_url, env={"LOGIN_LIMITS_PER_ADDRESS": "1000/minute"}) as base_url:
-        helpers.base_url = base_url
+        helpers.base_url, helpers.db_url = base_url, live_db_url
         try:
             yield base_url
         finally:
-            helpers.base_url = None
+            helpers.base_url = helpers.db_url = None
 
 
 @pytest.fixture(scope="session")

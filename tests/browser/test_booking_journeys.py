@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.security import generate_password_hash
 
+import tests.browser as helpers
 from app import clock
 from app.extensions import db
 from app.models import Booking, BookingRule, Service, Slot, StaffScope, User
@@ -52,12 +53,7 @@ def clinic(live_db_url):
 
 def register(page, name="测试居民") -> str:
     mobile = f"136{next(_numbers):08d}"
-    page.goto("/register")
-    page.fill("#mobile", mobile)
-    page.fill("#display_name", name)
-    page.fill("#password", PASSWORD)
-    page.click("main form button")
-    page.wait_for_url("**/me")
+    helpers.register(page, mobile, name, PASSWORD)
     return mobile
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+import tests.browser as helpers
 from app import clock
 from app.extensions import db
 from app.models import Service, Site, Slot, StaffScope, User
@@ -132,12 +133,7 @@ def resident_books(new_page, station) -> tuple[dict, dict]:
     """A new resident registers and books the desk and the room (it waits for approval)."""
     page = new_page()
     name, mobile = f"居民{uuid.uuid4().hex[:4]}", f"139{uuid.uuid4().int % 10**8:08d}"
-    page.goto("/register")
-    page.fill("#mobile", mobile)
-    page.fill("#display_name", name)
-    page.fill("#password", "a-long-secret")
-    page.click("main form button")
-    page.wait_for_url("**/me")
+    helpers.register(page, mobile, name, "a-long-secret")
     booked = []
     for service in (DESK, ROOM):
         slot_id = next_slot(station["db"], station[service])

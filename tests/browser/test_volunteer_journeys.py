@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+import tests.browser as helpers
 from app import clock
 from app.extensions import db
 from app.models import (
@@ -160,12 +161,7 @@ def give_attended(live_db_url, mobile: str, activity_id: int, hours: str = "2") 
 
 def register(page, name: str) -> str:
     mobile = f"134{next(_numbers):08d}"
-    page.goto("/register")
-    page.fill("#mobile", mobile)
-    page.fill("#display_name", name)
-    page.fill("#password", PASSWORD)
-    page.click("main form button")
-    page.wait_for_url("**/me")
+    helpers.register(page, mobile, name, PASSWORD)
     return mobile
 
 
