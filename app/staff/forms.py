@@ -304,3 +304,34 @@ class ExtendTonightForm(FlaskForm):
     @property
     def minutes(self) -> int:
         return int(self.until.data)
+
+
+class AffectedForm(PrefixedForm):
+    """A closure meets bookings or activities: cancel them and tell each person, or keep them."""
+
+    PREFIX = "affected"
+    then = RadioField(
+        _l("What should happen to them?"),
+        choices=[
+            SelectChoice("cancel", _l("Cancel them and tell each person")),
+            SelectChoice("keep", _l("Keep them: I will contact the people myself")),
+        ],
+        validate_choice=False,
+    )
+    message = StringField(
+        _l("What they will read"),
+        validators=[Length(max=200, message=_l("Keep this to 200 characters or fewer."))],
+    )
+
+    def asked(self) -> bool:
+        """The staff member has seen the question (their answer came with the form)."""
+        return bool(self.then.raw_data)
+
+    def validate_then(self, field):
+        if field.data not in ("cancel", "keep"):
+            raise ValidationError(_l("Choose whether to cancel them or keep them."))
+
+    def validate_message(self, field):
+        field.data = " ".join((field.data or "").split())
+        if self.then.data == "cancel" and not field.data:
+            raise ValidationError(_l("Tell them why, in a few words."))

@@ -13,9 +13,9 @@ from ..extensions import db
 from ..htmx import render
 from ..models import Service
 from ..permissions import site_scope_required
-from ..sites import editing
+from ..sites import closures, editing
 from ..sites.hours import weekly_rows
-from . import bp
+from . import bp, closing
 from .forms import (
     FacilitiesForm,
     IntervalForm,
@@ -149,8 +149,8 @@ def copy_monday(site_id: int):
     return _saved(site_id, "#hours")
 
 
-def _add(form_class, service, site_id: int, anchor: str, form_name: str):
-    form = form_class()
+def _add(form_class, service, site_id: int, anchor: str, form_name: str, form=None):
+    form = form or form_class()
     if not form.validate_on_submit():
         return _page(status=422, **{form_name: form})
     try:
@@ -177,8 +177,27 @@ def _remove(service, site_id: int, item_id: int, anchor: str):
 @bp.post("/sites/<int:site_id>/special-days")
 @site_scope_required
 def add_special_day(site_id: int):
-    """A closure, a holiday, or extended hours (延时服务) over some days."""
-    return _add(SpecialDayForm, editing.add_special_day, site_id, "#special-days", "special")
+    """A closure, a holiday, or extended hours (延时服务) over some days.
+
+    A closure or holiday that meets bookings or activities first asks what
+    should happen to them (app/staff/closing.py).
+    """
+    form = SpecialDayForm()
+    hit = answer = None
+    if form.validate_on_submit() and form.kind.data in closures.CLOSING_KINDS:
+        ask, hit, answer = closing.ask_first(
+            g.site, *closures.days(form.starts_on.data, form.ends_on.data),
+            default_message=form.note.data or _("The site is closed that day."),
+            action=url_for("staff.add_special_day", site_id=site_id),
+            back=url_for("staff.edit_site", site_id=site_id) + "#special-days",
+        )  # fmt: skip
+        if ask is not None:
+            return ask
+    response = _add(SpecialDayForm, editing.add_special_day, site_id, "#special-days", "special",
+                    form=form)  # fmt: skip
+    if response.status_code == 303:
+        closing.follow_up(g.site, hit, answer)
+    return response
 
 
 @bp.post("/sites/<int:site_id>/special-days/<int:special_id>/delete")

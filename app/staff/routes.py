@@ -8,9 +8,10 @@ from ..extensions import db
 from ..htmx import render
 from ..models import Site
 from ..permissions import managed_sites_query, site_scope_required, staff_required
+from ..sites.closures import rest_of_today
 from ..sites.editing import ListingError, extend_tonight, set_site_status
 from ..sites.hours import format_minutes
-from . import bp, queries
+from . import bp, closing, queries
 from .forms import CloseForm, ExtendTonightForm, SiteStatusForm, close_prefix, extend_prefix
 
 
@@ -80,8 +81,16 @@ def close_site(site_id: int):
     form = CloseForm(prefix=close_prefix(site_id))
     if not form.validate_on_submit():
         return _home(failed=site_id, close=form, status=422)
+    ask, hit, answer = closing.ask_first(
+        g.site, *rest_of_today(), default_message=form.reason.data,
+        action=url_for("staff.close_site", site_id=site_id),
+        back=url_for("staff.home") + f"#site-{site_id}",
+    )  # fmt: skip
+    if ask is not None:
+        return ask
     set_site_status(site_id, "closed", form.reason.data, by=current_user)
     flash(_("%(site)s is marked temporarily closed. Residents see it now.", site=g.site.name))
+    closing.follow_up(g.site, hit, answer)
     return _back_home(site_id)
 
 
@@ -108,12 +117,22 @@ def site(site_id: int):
     """One managed site: its state today, and opening or closing it."""
     form = SiteStatusForm(obj=g.site)
     if form.validate_on_submit():
+        hit = answer = None
+        if form.status.data == "closed" and g.site.status != "closed" and form.reason.data:
+            ask, hit, answer = closing.ask_first(
+                g.site, *rest_of_today(), default_message=form.reason.data,
+                action=url_for("staff.site", site_id=site_id),
+                back=url_for("staff.site", site_id=site_id),
+            )  # fmt: skip
+            if ask is not None:
+                return ask
         try:
             set_site_status(site_id, form.status.data, form.reason.data, by=current_user)
         except ListingError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
             flash(_("Saved. Residents see the change now."))
+            closing.follow_up(g.site, hit, answer)
             return redirect(url_for("staff.site", site_id=site_id), 303)
     return render(
         "staff/site.html",
