@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Booking, Notification, SmsMessage
+from app.models import Booking, Notification, Site, SmsMessage
 
 from . import factories as f
 from .conftest import make_app
@@ -65,6 +65,7 @@ def town(databases, template_url):
         seat = f.slot(svc, clock.now() + timedelta(days=3), capacity=1)
         soon = f.slot(svc, clock.now() + timedelta(hours=1), capacity=5)
         first, second, early = f.user("王阿姨"), f.user("李叔叔"), f.user("早订的人")
+        staff = f.user("站长", staff_of=(site,))
         # Booked a day ago for an hour from now: its two-hour reminder is due.
         yesterday = clock.now() - timedelta(days=1)
         db.session.add(Booking(slot_id=soon.id, user_id=early.id, status="booked", seats=1,
@@ -72,7 +73,8 @@ def town(databases, template_url):
         soon.taken = 1
         db.session.commit()
         ids = {"seat": seat.id, "service": svc.id, "first": first.mobile, "second": second.mobile,
-               "second_id": second.id, "early_id": early.id}  # fmt: skip
+               "second_id": second.id, "early_id": early.id, "site": site.id,
+               "staff": staff.mobile, "seat_day": clock.local(seat.starts_at).date()}  # fmt: skip
         db.engine.dispose()
     yield {"url": url, "app": app, **ids}
     with app.app_context():
@@ -163,6 +165,30 @@ def test_a_worker_sends_what_the_web_server_queued(town, queue_env):
                 Notification.user_id == town["early_id"], Notification.kind == "booking_reminder"
             ))[0][0]  # fmt: skip
             assert reminders == 1
+
+            # Staff close the seat's day and choose "cancel and tell them": the booking
+            # is cancelled through the rules and its holder told, by SMS through the worker.
+            staff = Visitor(base)
+            staff.login(town["staff"], f.PASSWORD)
+            day = town["seat_day"].isoformat()
+            version = _query(town, select(Site.version).where(Site.id == town["site"]))[0][0]
+            closure = {
+                "special-version": str(version), "special-kind": "closed", "special-starts_on": day,
+                "special-ends_on": day, "special-note": "停电检修", "affected-then": "cancel",
+                "affected-message": "停电检修，请改日再约",
+            }  # fmt: skip
+            closed = staff.post(f"/staff/sites/{town['site']}/special-days", closure,
+                                staff.token(f"/staff/sites/{town['site']}/edit"))  # fmt: skip
+            assert closed.status_code == 303, closed.text[:500]
+            told = _until(
+                lambda: _query(town, select(SmsMessage.text).where(
+                    SmsMessage.user_id == town["second_id"], SmsMessage.kind == "booking_cancelled",
+                    SmsMessage.status == "sent")),
+                "send the closure's text message",
+            )  # fmt: skip
+            assert "停电检修，请改日再约" in told[0][0]
+            statuses = _query(town, select(Booking.status).where(Booking.slot_id == town["seat"]))
+            assert sorted(s for (s,) in statuses) == ["cancelled", "cancelled"]
     finally:
         try:
             os.killpg(worker.pid, signal.SIGINT)
