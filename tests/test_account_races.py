@@ -59,7 +59,9 @@ def rink(databases, template_url):
         svc = f.bookable_service(site, name="法律咨询", rule={"max_active": 5, "seat_limit": 1})
         residents = [f.user(f"居民{i}") for i in range(3)]
         closing = f.slot(svc, datetime.combine(tomorrow, time(10), tzinfo=LOCAL_TZ), capacity=5)
-        leaving = f.slot(svc, datetime.combine(tomorrow, time(15), tzinfo=LOCAL_TZ), capacity=3)
+        # The day after: the closure test closes tomorrow, whichever test runs first.
+        later = tomorrow + timedelta(days=1)
+        leaving = f.slot(svc, datetime.combine(later, time(15), tzinfo=LOCAL_TZ), capacity=3)
         reset = f.user("忘记密码")
         leaver = f.user("注销居民")
         db.session.commit()
