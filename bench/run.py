@@ -41,7 +41,9 @@ WARM_UP_S = 2.0  # an uncounted wrk run before each GET endpoint's measured one
 REPORT = ROOT / "docs" / "BENCHMARKS.md"
 SECRET_KEY = "bench-secret-key-not-for-production"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEMO_RESIDENT = ("13800000001", "doorstep-demo")
+DEMO_PASSWORD = "doorstep-demo"
+# The demo accounts a logged-in endpoint is measured as (README, Demo accounts).
+DEMO_PEOPLE = {"resident": "13800000001", "volunteer": "13800000002", "staff": "13800000003"}
 SEARCH_TERM = "食堂"
 
 # Targets (issue 7). Page weight: 1 KB = 1,000 bytes, the stricter reading.
@@ -63,7 +65,11 @@ class Endpoint:
     body: str | None = None
     key_page: bool = True  # a GET page the throughput, growth and query targets apply to
     public_page: bool = False  # a full page a visitor can land on: weighed on first load
-    logged_in: bool = False
+    person: str | None = None  # measured logged in as this demo person (DEMO_PEOPLE)
+
+    @property
+    def logged_in(self) -> bool:
+        return self.person is not None
 
 
 @dataclass
@@ -231,12 +237,12 @@ def fetch(base_url, path, *, method="GET", headers=None, body=None) -> Fetched:
 _TOKEN = re.compile(r'(?:name="csrf_token"|id="csrf-token") value="([^"]+)"')
 
 
-def log_in(base_url: str, token_path: str) -> tuple[str, str]:
-    """Log the demo resident in; return the session cookie and a CSRF token for it."""
+def log_in(base_url: str, token_path: str, person: str = "resident") -> tuple[str, str]:
+    """Log a demo person in; return the session cookie and a CSRF token for it."""
     first = fetch(base_url, "/login")
     cookie = first.headers["set-cookie"].split(";", 1)[0]
     token = _TOKEN.search(first.text).group(1)
-    mobile, password = DEMO_RESIDENT
+    mobile, password = DEMO_PEOPLE[person], DEMO_PASSWORD
     form = urllib.parse.urlencode({"mobile": mobile, "password": password, "csrf_token": token})
     done = fetch(
         base_url, "/login", method="POST", body=form,
@@ -417,8 +423,19 @@ def endpoints_for(app) -> list[Endpoint]:
         Endpoint("service", f"/services/{service}", public_page=True, key_page=False),
         Endpoint("slots fragment", f"/services/{service}?date={day}", headers=fragment),
         Endpoint("activities", "/activities", public_page=True),
+        # What people who are logged in open (never from the page cache).
+        Endpoint("my bookings", "/me/bookings", key_page=False, person="resident"),
+        Endpoint("my messages", "/me/messages", key_page=False, person="resident"),
+        Endpoint("my volunteering", "/me/volunteer", key_page=False, person="volunteer"),
+        Endpoint("staff home", "/staff/", key_page=False, person="staff"),
+        Endpoint("staff day list", f"/staff/sites/{site}/bookings", key_page=False,
+                 person="staff"),
+        Endpoint("staff volunteering", f"/staff/sites/{site}/volunteering", key_page=False,
+                 person="staff"),
+        Endpoint("staff activities", f"/staff/sites/{site}/volunteering/activities",
+                 key_page=False, person="staff"),
         Endpoint("book (POST)", f"/slots/{slot}/book", method="POST", key_page=False,
-                 logged_in=True, body=f"service_id={service}&seats=1&date={day}"),
+                 person="resident", body=f"service_id={service}&seats=1&date={day}"),
         Endpoint("ceiling", "/bench/ceiling", key_page=False),
     ]  # fmt: skip
 
@@ -434,10 +451,12 @@ def count_queries(app, endpoints: list[Endpoint], repeat: int) -> tuple[dict, di
     counts, cpu_ms = {}, {}
     with app.app_context():
         engine = db.engine
-    visitor, resident = app.test_client(), app.test_client()
-    mobile, password = DEMO_RESIDENT
-    login = resident.post("/login", data={"mobile": mobile, "password": password})
-    assert login.status_code == 303, login.status_code
+    visitor = app.test_client()
+    people = {}
+    for person, mobile in DEMO_PEOPLE.items():
+        people[person] = app.test_client()
+        login = people[person].post("/login", data={"mobile": mobile, "password": DEMO_PASSWORD})
+        assert login.status_code == 303, (person, login.status_code)
     for endpoint in endpoints:
         if endpoint.path.startswith("/bench/"):
             continue
@@ -448,7 +467,7 @@ def count_queries(app, endpoints: list[Endpoint], repeat: int) -> tuple[dict, di
                 statements.append(statement)
 
         def call(endpoint=endpoint):
-            client = resident if endpoint.logged_in else visitor
+            client = people[endpoint.person] if endpoint.logged_in else visitor
             if endpoint.method == "POST":
                 form = urllib.parse.parse_qs(endpoint.body)
                 return client.post(endpoint.path, data={k: v[0] for k, v in form.items()})
@@ -502,7 +521,7 @@ def bench_city(kind, scale, workdir, duration, connections, full, log) -> dict:
         rows = census(app)
         endpoints = endpoints_for(app)
         if not full:
-            endpoints = [e for e in endpoints if e.key_page or e.name == "ceiling"]
+            endpoints = [e for e in endpoints if e.key_page or e.person or e.name == "ceiling"]
         queries, cpu_ms = count_queries(app, endpoints, repeat=20 if duration >= 5 else 3)
         log(f"{kind} ×{scale}: {rows} seeded in {seed_s:.0f} s; queries {queries}")
         result = {"kind": kind, "scale": scale, "rows": rows, "seed_s": seed_s,
@@ -511,13 +530,13 @@ def bench_city(kind, scale, workdir, duration, connections, full, log) -> dict:
                   "keys": [e.name for e in endpoints if e.key_page], "cpu_ms": cpu_ms}  # fmt: skip
         with serve(url, workdir / f"gunicorn-{kind}-{scale}.log") as (base_url, settings):
             result["server"] = settings
-            cookie, token = log_in(base_url, endpoints[0].path)
+            logins = {person: log_in(base_url, endpoints[0].path, person) for person in DEMO_PEOPLE}
             for endpoint in endpoints:
                 if endpoint.logged_in:
-                    endpoint.headers = {
-                        **endpoint.headers, "Cookie": cookie,
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    }  # fmt: skip
+                    cookie, token = logins[endpoint.person]
+                    endpoint.headers = {**endpoint.headers, "Cookie": cookie}
+                if endpoint.method == "POST":
+                    endpoint.headers["Content-Type"] = "application/x-www-form-urlencoded"
                     endpoint.body += "&csrf_token=" + urllib.parse.quote(token)
             result["compression"] = fetch(
                 base_url, "/", headers={"Accept-Encoding": "gzip"}
@@ -667,9 +686,12 @@ def render_results(results, info, args, verdicts) -> str:
         f"(GET endpoints after an uncounted {WARM_UP_S:.0f} s warm-up run), "
         f"against gunicorn ({results[0].get('server', '')}) on the same machine, wrk and "
         "the database sharing its cores. The ceiling is `/bench/ceiling` (registered only "
-        "with `DOORSTEP_BENCH=1`): the same workers answering a short string. wrk sends no "
-        "cookie, like a resident who is not logged in, so the public pages come from the "
-        "page cache (app/page_cache.py) after the first request in each worker. Queries are "
+        "with `DOORSTEP_BENCH=1`): the same workers answering a short string. For the public "
+        "pages wrk sends no cookie, like a resident who is not logged in, so they come from "
+        "the page cache (app/page_cache.py) after the first request in each worker. The "
+        "pages of people who are logged in (my bookings, messages and volunteering as the "
+        "demo resident and volunteer; the staff pages as the demo center staff, at the first "
+        "center) carry that person's session cookie and are rendered every time. Queries are "
         "counted in-process with the Flask test client and the page cache off (one warm-up "
         "request first): what rendering the page costs. *app CPU* is the CPU time of that "
         "process per GET, rendering included (the app, and SQLite in it; not the PostgreSQL "
