@@ -267,6 +267,14 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
                 _("You can book 1 to %(n)s seats at a time.", n=rule.seat_limit),
             )
         lock_row(User, user.id)  # one resident's bookings in turn: limits hold
+        # Read again under the lock: an account deleted or disabled while this
+        # request was on its way books nothing (its deletion let its seats go).
+        usable = db.session.scalar(
+            select(User.id).where(User.id == user.id, User.active.is_(True),
+                                  User.deleted_at.is_(None))
+        )  # fmt: skip
+        if usable is None:
+            raise BookingError("account", _("This account can no longer book."))
         if by_staff is None:
             until = suspended_until(user.id, now)
             if until:

@@ -106,6 +106,12 @@ def redeem(user: User, item_id: int, seen: int | None = None) -> Redemption:
     """
     begin_write()
     lock_row(User, user.id)  # the checks and the spend stay one step
+    # Read again under the lock: an account deleted meanwhile exchanges nothing.
+    if (
+        db.session.scalar(select(User.id).where(User.id == user.id, User.deleted_at.is_(None)))
+        is None
+    ):
+        refuse("account", _("This account can no longer exchange points."))
     item = db.session.get(MallItem, item_id, populate_existing=True)
     if item is None or not item.active:
         refuse("item", _("This item is no longer offered."))
