@@ -118,7 +118,9 @@ def test_staff_add_an_item_give_points_and_hand_it_over(new_page, live_db_url, t
     item_id = int(staff.url.rsplit("/", 1)[1])
     expect(staff.locator("h1")).to_have_text(name)
     expect(staff.locator("img.mall-photo")).to_be_visible()
-    assert staff.evaluate("document.querySelector('img.mall-photo').naturalWidth") == 600
+    photo = staff.locator("img.mall-photo")
+    photo.evaluate("img => img.decode()")  # waits until the served photo has loaded
+    assert photo.evaluate("img => img.naturalWidth") == 600
     fits(staff)
     screenshot(staff, f"mall-item-{mode}")
     item = read(live_db_url, lambda s: s.get(MallItem, item_id))

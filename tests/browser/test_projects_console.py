@@ -239,5 +239,6 @@ def test_a_project_from_draft_to_outcome(new_page, live_db_url, js, elder):
     photo = main.locator("img.outcome-photo")
     photo.scroll_into_view_if_needed()
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 640
+    photo.evaluate("img => img.decode()")  # waits until the served photo has loaded
+    assert photo.evaluate("img => img.naturalWidth") == 640
     checks(visitor, "public-completed")
