@@ -117,7 +117,7 @@ def start_login(user: User, *, remember: bool) -> User:
 
 def user_for_login(user_id: int, token: str) -> User | None:
     """The user of a live login (not expired, not revoked, account active), in one query."""
-    from ..models import Notification
+    from ..models import GridScope, Notification
 
     # The unread count rides in the same query: the header shows it on every page.
     unread = (
@@ -125,8 +125,10 @@ def user_for_login(user_id: int, token: str) -> User | None:
         .where(Notification.user_id == User.id, Notification.read_at.is_(None))
         .scalar_subquery()
     )
+    # So does "is a grid worker", which the navigation asks on every page.
+    grid_worker = select(GridScope.id).where(GridScope.user_id == User.id).exists()
     row = db.session.execute(
-        select(User, LoginSession.id, unread)
+        select(User, LoginSession.id, unread, grid_worker)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             User.id == user_id,
@@ -137,7 +139,7 @@ def user_for_login(user_id: int, token: str) -> User | None:
     ).first()
     if row is None or not row[0].is_active:
         return None
-    user, login_id, user.unread = row
+    user, login_id, user.unread, user.grid_worker = row
     user.login_token, user.login_session_id = token, login_id
     return user
 

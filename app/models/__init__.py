@@ -4,12 +4,20 @@ from .accounts import AuditEntry, LoginSession, StaffScope, User, VolunteerProfi
 from .bookings import Booking, BookingRule, Slot, SlotRule
 from .cache import ContentGeneration
 from .geo import Community, District, Street
+from .grids import Building, Compound, Grid, GridScope, Home
 from .notifications import (
     Consent,
     Notification,
     NotificationPreference,
     SmsMessage,
     VerificationCode,
+)
+from .requests import (
+    RequestDeadline,
+    RequestPhoto,
+    RequestStep,
+    RequestSupport,
+    ResidentRequest,
 )
 from .sites import Notice, OpeningInterval, Service, Site, SiteFacility, SpecialDay
 from .uploads import Upload
@@ -31,6 +39,16 @@ from .volunteers import (
 )
 
 __all__ = [
+    "Building",
+    "Compound",
+    "Grid",
+    "GridScope",
+    "Home",
+    "RequestDeadline",
+    "RequestPhoto",
+    "RequestStep",
+    "RequestSupport",
+    "ResidentRequest",
     "Activity",
     "ActivityChange",
     "ActivitySeries",

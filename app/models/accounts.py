@@ -61,6 +61,8 @@ class User(UserMixin, db.Model):
     login_token = None
     login_session_id = None
     unread = 0  # messages not yet read (the loader counts them with the login)
+    # Has the user a grid scope (网格员)? The loader asks with the login; None: not asked.
+    grid_worker = None
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -76,8 +78,18 @@ class User(UserMixin, db.Model):
         return self.volunteer is not None
 
     @property
+    def is_grid_worker(self) -> bool:
+        if self.grid_worker is None:
+            from .grids import GridScope
+
+            first = db.select(GridScope.id).where(GridScope.user_id == self.id).limit(1)
+            self.grid_worker = db.session.scalar(first) is not None
+        return self.grid_worker
+
+    @property
     def is_staff(self) -> bool:
-        return bool(self.scopes)
+        """Staff of a site, or a grid worker: both use the staff console."""
+        return bool(self.scopes) or self.is_grid_worker
 
 
 class LoginSession(db.Model):
