@@ -90,6 +90,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .public import bp as public_bp
     from .staff import bp as staff_bp
     from .volunteers import bp as volunteers_bp
+    from .wishes import bp as wishes_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(prefs_bp)
@@ -99,6 +100,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(volunteers_bp)
+    app.register_blueprint(wishes_bp)
     app.register_blueprint(notifications_bp)
     if app.config.get("BENCH_CEILING") or os.environ.get("DOORSTEP_BENCH") == "1":
         from .bench import bp as bench_bp

@@ -230,4 +230,10 @@ AUDIT_ACTIONS = _index(
     Term("user.created_by_staff", _l("account made by staff")),
     Term("user.disabled", _l("account disabled")),
     Term("user.enabled", _l("account enabled")),
+    Term("wish.fulfilled", _l("small wish confirmed as granted")),
+    Term("wish.posted_for", _l("small wish posted for someone")),
+    Term("wish.released", _l("claim of a small wish let go")),
+    Term("wish.rule_set", _l("credit rule of small wishes set")),
+    Term("wish.unit_claimed", _l("small wish taken on by a co-building unit")),
+    Term("wish.withdrawn", _l("small wish withdrawn")),
 )

@@ -49,6 +49,7 @@ from app.models import (
     Signup,
     Site,
     Upload,
+    Wish,
 )
 from app.sites import sites_csv
 from app.urls import MAX_ID, numbers_up_to, positive_int
@@ -132,6 +133,9 @@ def realistic(world) -> dict:
         # Teams staff create and run.
         "brand": "四季歌", "home_site_id": str(ids["site_id"]), "role": "deputy",
         "slogan": "邻里守望",
+        # Small wishes: posted, credited, taken on by a co-building unit.
+        "what": "一副老花镜", "for_name": "王奶奶", "for_age": "82", "place": "3号楼东门",
+        "due_on": later(10), "unit": "区税务局党支部", "credit_points": "10", "points": "10",
         "version": str(_site_version(ids["site_id"])),
     }  # fmt: skip
 
@@ -196,6 +200,10 @@ def world(app, freeze):
         issuer_name=center.name, total_hours=Decimal("2"), activity_count=1,
     )  # fmt: skip
     db.session.add(certificate)
+    wish = Wish(community_id=center.community_id, wisher_id=resident.id, what="一副老花镜",
+                for_name="王奶奶", place="3号楼东门", due_on=TODAY + timedelta(days=10),
+                status="open", claimed_unit="")  # fmt: skip
+    db.session.add(wish)
     special = f.special_day(center, "closed", TODAY + timedelta(days=10))
     notice = f.notice(center, "通知", TODAY)
     db.session.flush()
@@ -219,6 +227,7 @@ def world(app, freeze):
         "district_id": community.street.district_id,
         "street_id": community.street_id,
         "community_id": community.id,
+        "wish_id": wish.id,
         "user_id": staff.id,
         "scope_id": staff.scopes[0].id,
         "interval_id": center.opening_intervals[0].id,

@@ -37,8 +37,11 @@ from .volunteers import (
     Signup,
     Team,
 )
+from .wishes import Wish, WishRule
 
 __all__ = [
+    "Wish",
+    "WishRule",
     "Building",
     "Compound",
     "Grid",

@@ -131,6 +131,27 @@ KINDS = _kinds(
         ("item", "code"),
     ),
     Kind(
+        "wish_claimed",
+        _l("Your small wish is claimed"),
+        _l("Your wish is claimed"),
+        _l("A neighbour has taken on your wish “%(what)s” and will be in touch."),
+        ("what",),
+    ),
+    Kind(
+        "wish_fulfilled",
+        _l("A wish you granted"),
+        _l("Thank you for granting a wish"),
+        _l("“%(what)s” is confirmed as granted: %(points)s points are credited to you."),
+        ("what", "points"),
+    ),
+    Kind(
+        "wish_withdrawn",
+        _l("A wish you claimed is withdrawn"),
+        _l("Wish withdrawn"),
+        _l("The wish “%(what)s” you claimed was withdrawn: no need to grant it."),
+        ("what",),
+    ),
+    Kind(
         "verification_code",
         _l("Verification codes"),
         _l("Your code"),

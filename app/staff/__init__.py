@@ -15,4 +15,5 @@ from . import (  # noqa: E402,F401
     routes,
     teams,
     volunteering,
+    wishes,
 )
