@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import PointsEntry, Wish
+from app.models import Notification, PointsEntry, Wish
 
 from . import factories as f
 from .conftest import make_app
@@ -106,10 +106,15 @@ def test_twenty_volunteers_claiming_one_wish_leave_one_claim(arena):
 
     def outcome(session):
         wish = session.get(Wish, arena["raced"])
-        return wish.status, wish.claimed_by_id
+        # One claim committed: the wisher was told once.
+        told = session.scalars(
+            select(Notification.params).where(Notification.kind == "wish_claimed")
+        ).all()
+        return wish.status, wish.claimed_by_id, [p["what"] for p in told]
 
-    status, claimed_by = read(arena, outcome)
+    status, claimed_by, told = read(arena, outcome)
     assert status == "claimed" and claimed_by is not None
+    assert told.count("一副老花镜") == 1
     # Each went back to the wish, told how it went (one thanked, 19 told it is taken).
     assert all(r.headers["Location"] == path for r in responses)
 
@@ -129,9 +134,14 @@ def test_a_confirmation_tapped_twenty_times_credits_once(arena):
                 PointsEntry.user_id == arena["claimer"], PointsEntry.reason == "微心愿：陪我下棋"
             )  # fmt: skip
         ).all()
-        return wish.status, wish.credited_points, ledger
+        thanked = session.scalars(
+            select(Notification.params).where(Notification.kind == "wish_fulfilled")
+        ).all()
+        return wish.status, wish.credited_points, ledger, [p["what"] for p in thanked]
 
-    assert read(arena, outcome) == ("fulfilled", 10, [10])
+    status, points, ledger, thanked = read(arena, outcome)
+    assert (status, points, ledger) == ("fulfilled", 10, [10])
+    assert thanked.count("陪我下棋") == 1
 
 
 def test_the_wisher_and_the_staff_confirming_at_once_credit_once(arena):
