@@ -323,3 +323,27 @@ def test_admins_reach_every_community(client, auth, town):  # noqa: F811
     auth.login(town["admin"])
     assert client.get(staff_path(town)).status_code == 200
     assert client.get(f"/staff/communities/{2**31 - 1}/wishes").status_code == 404
+
+
+def _claimed_wishes(world, n):
+    for _ in range(n):
+        wish = post(world)
+        volunteer = f.volunteer("又一位志愿者")
+        db.session.commit()
+        service.claim(volunteer, wish.id)
+
+
+def test_the_pages_run_as_many_queries_for_many_wishes(client, auth, town, count_queries):  # noqa: F811
+    auth.login(town["staff"])
+    paths = ("/wishes", staff_path(town))
+    _claimed_wishes(town, 2)
+    small = []
+    for path in paths:
+        with count_queries() as counter:
+            assert client.get(path).status_code == 200
+        small.append(len(counter))
+    _claimed_wishes(town, 6)
+    for path, before in zip(paths, small, strict=True):
+        with count_queries() as counter:
+            assert client.get(path).status_code == 200
+        assert len(counter) == before, path

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Community, Wish
+from ..models import Community, User, Wish
 from ..paging import paged
 
 PER_PAGE = 20
@@ -55,7 +55,10 @@ def community_page(community_id: int, page: int, status: str | None = None,
     query = (
         select(Wish)
         .where(Wish.community_id == community_id)
-        .options(joinedload(Wish.claimed_by), joinedload(Wish.wisher), joinedload(Wish.site))
+        .options(
+            joinedload(Wish.claimed_by).joinedload(User.volunteer),
+            joinedload(Wish.site),
+        )
         .order_by(Wish.id.desc())
     )
     if status in ("open", "claimed", "fulfilled", "withdrawn"):
