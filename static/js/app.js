@@ -23,6 +23,25 @@
     );
   }
 
+  // A report's "where I am now": the phone's position goes into the form's
+  // hidden lat/lng fields (the form names the place in words without it).
+  function fillLocation(button) {
+    var form = button.form;
+    var status = button.parentElement.querySelector(".near-me-status");
+    var say = function (text) { if (status) { status.textContent = text; } };
+    if (!("geolocation" in navigator)) { say(button.dataset.unavailable || ""); return; }
+    say(button.dataset.locating || "");
+    navigator.geolocation.getCurrentPosition(
+      function (pos) {
+        form.querySelector("[data-lat]").value = pos.coords.latitude.toFixed(5);
+        form.querySelector("[data-lng]").value = pos.coords.longitude.toFixed(5);
+        say(button.dataset.found || "");
+      },
+      function () { say(button.dataset.denied || ""); },
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 }
+    );
+  }
+
   // Move focus to an error summary so screen readers and keyboards land on it.
   function focusErrors(root) {
     var summary = root.querySelector ? root.querySelector("[data-autofocus]") : null;
@@ -47,6 +66,12 @@
       if (button.dataset.bound) { return; }
       button.dataset.bound = "1";
       button.addEventListener("click", function () { nearMe(button); });
+    });
+    root.querySelectorAll("[data-fill-location]").forEach(function (button) {
+      button.hidden = false;
+      if (button.dataset.bound) { return; }
+      button.dataset.bound = "1";
+      button.addEventListener("click", function () { fillLocation(button); });
     });
   }
 
