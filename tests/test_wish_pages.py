@@ -347,3 +347,23 @@ def test_the_pages_run_as_many_queries_for_many_wishes(client, auth, town, count
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         assert len(counter) == before, path
+
+
+def test_a_wish_past_its_date_offers_no_claim(client, auth, town, freeze):  # noqa: F811
+    wish = post(town, due_on=(TODAY + timedelta(days=1)).isoformat())
+    freeze(NOW + timedelta(days=2))
+    auth.login(town["volunteer"])
+    page = client.get(f"/wishes/{wish.id}").text
+    assert "期望日期已过" in page and f"/wishes/{wish.id}/claim" not in page
+    refused = client.post(f"/wishes/{wish.id}/claim", follow_redirects=True)
+    assert "期望日期已过" in refused.text and fresh(wish.id).status == "open"
+
+
+def test_a_claim_on_a_withdrawn_wish_goes_back_to_the_wall(client, auth, town):  # noqa: F811
+    wish = post(town)
+    service.withdraw(town["wisher"], wish.id)
+    auth.login(town["volunteer"])
+    response = client.post(f"/wishes/{wish.id}/claim")
+    assert response.status_code == 303 and response.headers["Location"] == "/wishes"
+    assert "心愿已撤回" in client.get("/wishes").text
+    assert fresh(wish.id).claimed_by_id is None

@@ -53,6 +53,7 @@ def arena(databases, template_url):
             "raced": _wish(community_id, wisher.id, "一副老花镜"),
             "tapped": _wish(community_id, wisher.id, "陪我下棋", "claimed", claimer.id),
             "both": _wish(community_id, wisher.id, "一台收音机", "claimed", claimer.id),
+            "withdrawn": _wish(community_id, wisher.id, "一本字典"),
         }
         db.session.commit()
         arena = {"wisher": wisher.mobile, "staff": staff.mobile, "claimer": claimer.id,
@@ -160,3 +161,39 @@ def test_the_wisher_and_the_staff_confirming_at_once_credit_once(arena):
         return session.get(Wish, arena["both"]).status, ledger
 
     assert read(arena, outcome) == ("fulfilled", [10])
+
+
+def test_a_withdrawal_racing_ten_claims_ends_withdrawn_and_tells_the_claimant(arena):
+    path = f"/wishes/{arena['withdrawn']}"
+    calls = []
+    for mobile in arena["volunteers"][10:]:
+        visitor, token = logged_in(arena, mobile, path)
+        calls.append(lambda v=visitor, t=token: v.post(path + "/claim", {}, t))
+    wisher, token = logged_in(arena, arena["wisher"], path)
+    calls += [lambda v=c: v.post(path + "/withdraw", {}, token) for c in taps(wisher, 3)]
+    responses = fire_together(calls)
+    assert set(statuses(responses)) == {303}
+    # A claim that came after the withdrawal goes back to the wall, told why.
+    assert {r.headers["Location"] for r in responses} <= {path, "/wishes"}
+
+    def outcome(session):
+        wish = session.get(Wish, arena["withdrawn"])
+        told = {
+            kind: [p["what"] for p in params]
+            for kind in ("wish_claimed", "wish_withdrawn")
+            for params in [session.scalars(
+                select(Notification.params).where(Notification.kind == kind)).all()]
+        }  # fmt: skip
+        withdrawn_to = session.scalars(
+            select(Notification.user_id).where(Notification.kind == "wish_withdrawn")
+        ).all()
+        return wish, told, withdrawn_to
+
+    wish, told, withdrawn_to = read(arena, outcome)
+    assert wish.status == "withdrawn"
+    claims = told["wish_claimed"].count("一本字典")
+    assert claims <= 1
+    # A volunteer who claimed it before the withdrawal is told it is off; no one else is.
+    assert told["wish_withdrawn"].count("一本字典") == claims
+    if claims:
+        assert wish.claimed_by_id in withdrawn_to

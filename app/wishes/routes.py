@@ -103,22 +103,32 @@ def wish(wish_id: int):
         claimant=user is not None and found.claimed_by_id == user.id,
         can_confirm=rules.can_confirm(user, found), can_withdraw=rules.can_withdraw(user, found),
         staff=user is not None and rules.is_staff_of(user, found),
+        past=found.status == "open" and found.due_on < clock.today(),
     )  # fmt: skip
 
 
+def _back_to(wish_id: int):
+    """The wish's page, or the wall when the wish has gone off it (withdrawn)."""
+    wish = queries.wish_detail(wish_id)
+    if wish.status == "withdrawn" and not rules.can_withdraw_seen(current_user, wish):
+        return redirect(url_for("wishes.wall"), 303)
+    return redirect(url_for("wishes.wish", wish_id=wish_id), 303)
+
+
 def _act(wish_id: int, action, done: str):
-    """Run one of the buttons' rules; a refusal goes back to the wish, told why."""
-    _wish_or_404(wish_id)
+    """Run one of the buttons' rules; a refusal goes back to the wish, told why
+    (a wish withdrawn meanwhile sends the others back to the wall)."""
+    if queries.wish_detail(wish_id) is None:
+        abort(404)
     try:
         action(current_user, wish_id)
     except WishError as error:
-        if error.reason == "not_volunteer":
-            flash(error.message, "error")
-            return redirect(url_for("accounts.volunteer_profile"), 303)
         flash(error.message, "error")
-        return redirect(url_for("wishes.wish", wish_id=wish_id), 303)
+        if error.reason == "not_volunteer":
+            return redirect(url_for("accounts.volunteer_profile"), 303)
+        return _back_to(wish_id)
     flash(done)
-    return redirect(url_for("wishes.wish", wish_id=wish_id), 303)
+    return _back_to(wish_id)
 
 
 @bp.post("/wishes/<int:wish_id>/claim")
