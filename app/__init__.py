@@ -85,6 +85,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .bookings import bp as bookings_bp
     from .errors import bp as errors_bp
+    from .grids import bp as grids_bp
     from .notifications import bp as notifications_bp
     from .prefs import bp as prefs_bp
     from .public import bp as public_bp
@@ -97,6 +98,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(errors_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(grids_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(volunteers_bp)

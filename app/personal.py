@@ -87,6 +87,7 @@ def _load_areas() -> None:
     """Each area's parts live next to its models; importing them registers them."""
     from .accounts import personal as _accounts  # noqa: F401
     from .bookings import personal as _bookings  # noqa: F401
+    from .grids import personal as _grids  # noqa: F401
     from .notifications import personal as _notifications  # noqa: F401
     from .volunteers import personal as _volunteers  # noqa: F401
     from .wishes import personal as _wishes  # noqa: F401

@@ -39,7 +39,11 @@ from app.models import (
     ActivitySeries,
     AuditEntry,
     Booking,
+    Building,
     Certificate,
+    Compound,
+    Grid,
+    GridScope,
     Membership,
     PointsEntry,
     Project,
@@ -133,6 +137,11 @@ def realistic(world) -> dict:
         # Teams staff create and run.
         "brand": "四季歌", "home_site_id": str(ids["site_id"]), "role": "deputy",
         "slogan": "邻里守望",
+        # Grids staff keep, and the resident's home (community → grid → compound → building).
+        "parent_id": str(ids["grid_id"]), "head_name": "赵网格长", "head_phone": "0371-66881234",
+        "public_phone": "13800006600", "grid": str(ids["grid_id"]),
+        "compound": str(ids["compound_id"]), "building": str(ids["building_id"]),
+        "action": "save",
         # Small wishes: posted, credited, taken on by a co-building unit.
         "what": "一副老花镜", "for_name": "王奶奶", "for_age": "82", "place": "3号楼东门",
         "due_on": later(10), "unit": "区税务局党支部", "credit_points": "10", "points": "10",
@@ -204,6 +213,15 @@ def world(app, freeze):
                 for_name="王奶奶", place="3号楼东门", due_on=TODAY + timedelta(days=10),
                 status="open", claimed_unit="")  # fmt: skip
     db.session.add(wish)
+    grid = Grid(community_id=center.community_id, name="第一网格", level=1)
+    db.session.add(grid)
+    db.session.flush()
+    compound = Compound(grid_id=grid.id, name="幸福小区")
+    db.session.add(compound)
+    db.session.flush()
+    building = Building(compound_id=compound.id, name="1号楼")
+    grid_worker = GridScope(user_id=staff.id, grid_id=grid.id, public_phone="")
+    db.session.add_all([building, grid_worker])
     special = f.special_day(center, "closed", TODAY + timedelta(days=10))
     notice = f.notice(center, "通知", TODAY)
     db.session.flush()
@@ -227,6 +245,10 @@ def world(app, freeze):
         "district_id": community.street.district_id,
         "street_id": community.street_id,
         "community_id": community.id,
+        "grid_id": grid.id,
+        "compound_id": compound.id,
+        "building_id": building.id,
+        "worker_id": grid_worker.id,
         "wish_id": wish.id,
         "user_id": staff.id,
         "scope_id": staff.scopes[0].id,

@@ -118,6 +118,10 @@ def values_for(network, site_key="other_station"):
         "district_id": 1,
         "street_id": 1,
         "community_id": 1,
+        "grid_id": 1,
+        "compound_id": 1,
+        "building_id": 1,
+        "worker_id": 1,
         "wish_id": 1,
     }
 

@@ -1,12 +1,14 @@
 from itertools import groupby
 
 from flask import abort, current_app, request
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from .. import clock, health, uploads
 from ..bookings.service import satisfaction
 from ..extensions import db
+from ..grids.home import my_grid
 from ..htmx import render
 from ..models import Notice, Service, Upload
 from ..page_cache import cached_page
@@ -27,9 +29,15 @@ from . import bp
 @bp.get("/")
 @cached_page
 def home():
-    """Start here: search, the service categories, and stations open right now."""
+    """Start here: search, the service categories, and stations open right now.
+
+    A logged-in resident with a home also sees their grid (我的网格). Only
+    visitors who are not logged in are served from the page cache, so the
+    card is never kept for anyone else.
+    """
     return render(
         "public/home.html",
+        my_grid=my_grid(current_user) if current_user.is_authenticated else None,
         open_sites=open_now_sample(clock.now()),
         activities=upcoming_activities(limit=3),
         moment=clock.now(),

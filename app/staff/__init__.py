@@ -7,6 +7,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 from . import (  # noqa: E402,F401
     activities,
     bookings,
+    grids,
     listing,
     mall,
     points,
