@@ -595,3 +595,28 @@ def test_my_grid_costs_the_same_queries_however_big_the_tree(
         gf.grid(place["community"], f"新网格{n}")
     db.session.commit()
     assert queries() == small
+
+
+# Personal data -------------------------------------------------------------------------------
+
+
+def test_the_home_and_grid_work_are_in_my_data_and_go_with_the_account(client, auth, place, tree):
+    import json
+
+    gf.home(place["worker"], place["community"], tree["child"], tree["compound"], tree["building"])
+    db.session.commit()
+    auth.login(place["worker"])
+    data = json.loads(client.get("/me/export").get_data(as_text=True))
+    assert data["home"]["building"] == "1号楼" and data["home"]["grid"] == "一区"
+    assert data["grid_work"] == [
+        {
+            "grid": "一区",
+            "community": place["community"].name,
+            "public_phone": "13800006600",
+            "since": data["grid_work"][0]["since"],
+        }
+    ]
+    assert client.post("/me/delete", data={"password": f.PASSWORD}).status_code == 303
+    db.session.rollback()
+    assert db.session.get(Home, place["worker"].id) is None
+    assert count(GridScope) == 0
