@@ -357,3 +357,32 @@ def set_active(user: User, active: bool, *, by: User) -> None:
         before={"active": before}, after={"active": active},
     )  # fmt: skip
     db.session.commit()
+
+
+def resident_for(mobile: str, display_name: str, staff: User, *, site_id: int | None = None):
+    """The account of ``mobile``, created for the resident (and audited) if it is new.
+
+    For 代预约 and 代办: call it inside the writing transaction of the booking
+    or the request it is made for, so a refusal leaves no account behind.
+    Two staff may act for the same new number at once. The unique index on
+    the mobile keeps one account: the insert runs in a savepoint, so the
+    request that loses the race keeps its transaction and books for the
+    account the other has just committed (a new SELECT sees it).
+    """
+    user = find_by_mobile(mobile)
+    if user is not None:
+        return user
+    user = User(mobile=mobile, display_name=display_name, created_by_staff=True)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        existing = find_by_mobile(mobile)
+        if existing is None:
+            raise
+        return existing
+    audit.record(
+        "user.created_by_staff", "user", user.id, site_id=site_id, actor=staff,
+        summary=display_name,
+    )  # fmt: skip
+    return user

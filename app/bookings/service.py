@@ -217,32 +217,9 @@ def proxy_book(
 
 
 def _resident_for(mobile: str, display_name: str, staff: User, site: Site) -> User:
-    """The account of ``mobile``, created for the resident (and audited) if it is new.
+    from ..accounts.service import resident_for
 
-    Two staff may book for the same new number at once. The unique index on
-    the mobile keeps one account: the insert runs in a savepoint, so the
-    request that loses the race keeps its transaction and books for the
-    account the other has just committed (a new SELECT sees it).
-    """
-    from ..accounts.service import find_by_mobile
-
-    user = find_by_mobile(mobile)
-    if user is not None:
-        return user
-    user = User(mobile=mobile, display_name=display_name, created_by_staff=True)
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-    except IntegrityError:
-        existing = find_by_mobile(mobile)
-        if existing is None:
-            raise
-        return existing
-    audit.record(
-        "user.created_by_staff", "user", user.id, site_id=site.id, actor=staff,
-        summary=display_name,
-    )  # fmt: skip
-    return user
+    return resident_for(mobile, display_name, staff, site_id=site.id)
 
 
 def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
