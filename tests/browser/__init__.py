@@ -164,3 +164,15 @@ def check_axe(page, *, disable: tuple[str, ...] = ()) -> None:
         f"axe found {len(violations)} accessibility violation(s) on {page.url}:\n"
         + _describe(violations)
     )
+
+
+def loaded_width(image, attempts: int = 100) -> int:
+    """The natural width of ``image`` (a locator) once the browser has loaded it;
+    0 if it never loads. Polled from here, so it works with JavaScript off too
+    (a page function waiting inside a page without JavaScript never returns)."""
+    for _ in range(attempts):
+        width = image.evaluate("img => (img.complete && img.naturalWidth) || 0")
+        if width:
+            return width
+        image.page.wait_for_timeout(100)
+    return 0

@@ -29,7 +29,7 @@ from app.models import (
     User,
     VolunteerProfile,
 )
-from tests.browser import check_axe, screenshot, serial, set_elder_mode
+from tests.browser import check_axe, loaded_width, screenshot, serial, set_elder_mode
 from tests.live import make_app
 
 PASSWORD = "a-long-secret"
@@ -119,8 +119,7 @@ def test_staff_add_an_item_give_points_and_hand_it_over(new_page, live_db_url, t
     expect(staff.locator("h1")).to_have_text(name)
     expect(staff.locator("img.mall-photo")).to_be_visible()
     photo = staff.locator("img.mall-photo")
-    photo.evaluate("img => img.decode()")  # waits until the served photo has loaded
-    assert photo.evaluate("img => img.naturalWidth") == 600
+    assert loaded_width(photo) == 600  # the app served it
     fits(staff)
     screenshot(staff, f"mall-item-{mode}")
     item = read(live_db_url, lambda s: s.get(MallItem, item_id))

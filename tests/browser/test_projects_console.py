@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from app import clock
 from app.extensions import db
 from app.models import Project, StaffScope, Team, User
-from tests.browser import check_axe, screenshot, serial, set_elder_mode, set_language
+from tests.browser import check_axe, loaded_width, screenshot, serial, set_elder_mode, set_language
 from tests.live import make_app
 
 PASSWORD = "a-long-secret"
@@ -239,6 +239,5 @@ def test_a_project_from_draft_to_outcome(new_page, live_db_url, js, elder):
     photo = main.locator("img.outcome-photo")
     photo.scroll_into_view_if_needed()
     expect(photo).to_be_visible()
-    photo.evaluate("img => img.decode()")  # waits until the served photo has loaded
-    assert photo.evaluate("img => img.naturalWidth") == 640
+    assert loaded_width(photo) == 640  # the app served it
     checks(visitor, "public-completed")
