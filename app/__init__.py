@@ -89,6 +89,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .notifications import bp as notifications_bp
     from .prefs import bp as prefs_bp
     from .public import bp as public_bp
+    from .requests import bp as requests_bp
     from .staff import bp as staff_bp
     from .volunteers import bp as volunteers_bp
     from .wishes import bp as wishes_bp
@@ -104,6 +105,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(wishes_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(requests_bp)
     if app.config.get("BENCH_CEILING") or os.environ.get("DOORSTEP_BENCH") == "1":
         from .bench import bp as bench_bp
 

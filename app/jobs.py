@@ -213,3 +213,14 @@ def expire_notifications():
     from .notifications import expire_old
 
     expire_old()
+
+
+@periodic(crontab(minute="*/10"))
+def request_deadlines():
+    """Overdue requests are passed up (the center's staff, then the admins), once
+    each; resolved requests not rated within 7 days are closed."""
+    from .requests import service
+
+    passed_up = service.escalate_overdue()
+    closed = service.close_unrated()
+    log.info("requests: %s passed up, %s closed unrated", passed_up, closed)

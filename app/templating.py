@@ -53,5 +53,9 @@ def init_app(app: Flask) -> None:
         signup_statuses=vocab.SIGNUP_STATUSES,
         points_kinds=vocab.POINTS_KINDS,
         redemption_statuses=vocab.REDEMPTION_STATUSES,
+        request_categories=vocab.REQUEST_CATEGORIES,
+        request_states=vocab.REQUEST_STATES,
+        request_ratings=vocab.REQUEST_RATINGS,
+        request_steps=vocab.REQUEST_STEPS,
         audit_actions=vocab.AUDIT_ACTIONS,
     )

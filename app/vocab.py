@@ -151,6 +151,53 @@ REDEMPTION_STATUSES = _index(
 )
 
 # What the audit log calls each kind of change (the code stays beside it).
+# 诉求: what residents report, and where a request stands.
+REQUEST_CATEGORIES = _index(
+    Term("repairs", _l("Repairs"), "🔧"),
+    Term("environment", _l("Environment and cleanliness"), "🌿"),
+    Term("safety", _l("Safety"), "🦺"),
+    Term("neighbours", _l("Neighbours"), "🤝"),
+    Term("property", _l("Property management"), "🏢"),
+    Term("facilities", _l("Public facilities"), "💡"),
+    Term("services", _l("Services"), "🛎"),
+    Term("other", _l("Other"), "📝"),
+)
+
+REQUEST_STATES = _index(
+    Term("received", _l("Received")),
+    Term("accepted", _l("Accepted")),
+    Term("in_progress", _l("In progress")),
+    Term("resolved", _l("Resolved")),
+    Term("closed", _l("Finished")),
+    Term("rejected", _l("Not taken up")),
+)
+
+REQUEST_RATINGS = _index(
+    Term("satisfied", _l("Satisfied"), "😊"),
+    Term("basic", _l("Mostly satisfied"), "🙂"),
+    Term("unsatisfied", _l("Not satisfied"), "🙁"),
+)
+
+REQUEST_STEPS = _index(
+    Term("report", _l("Reported")),
+    Term("accept", _l("Accepted")),
+    Term("start", _l("Work started")),
+    Term("resolve", _l("Resolved")),
+    Term("reject", _l("Not taken up")),
+    Term("reassign", _l("Passed on")),
+    Term("follow_up", _l("Follow-up call")),
+    Term("rate", _l("Rated")),
+    Term("reopen", _l("Reopened")),
+    Term("escalate", _l("Overdue: passed up")),
+    Term("auto_close", _l("Closed after 7 days without a rating")),
+)
+
+REQUEST_PLACES = _index(
+    Term("home", _l("Near my home")),
+    Term("site", _l("At a center or station")),
+    Term("location", _l("Where I am now")),
+)
+
 AUDIT_ACTIONS = _index(
     Term("account.claimed", _l("account made at the desk taken over by the resident")),
     Term("account.deleted", _l("account deleted")),
@@ -239,6 +286,9 @@ AUDIT_ACTIONS = _index(
     Term("team.restored", _l("team brought back")),
     Term("team.retired", _l("team retired")),
     Term("team.role_changed", _l("team leader or deputy named")),
+    Term("request.deadlines_set", _l("deadlines of requests changed")),
+    Term("request.logged_for", _l("request logged for a resident (代办)")),
+    Term("request.reassigned", _l("request passed to another grid")),
     Term("user.created_by_staff", _l("account made by staff")),
     Term("user.disabled", _l("account disabled")),
     Term("user.enabled", _l("account enabled")),

@@ -50,6 +50,7 @@ from app.models import (
     ProjectComment,
     ProjectSpending,
     Redemption,
+    ResidentRequest,
     Signup,
     Site,
     Upload,
@@ -145,6 +146,8 @@ def realistic(world) -> dict:
         # Small wishes: posted, credited, taken on by a co-building unit.
         "what": "一副老花镜", "for_name": "王奶奶", "for_age": "82", "place": "3号楼东门",
         "due_on": later(10), "unit": "区税务局党支部", "credit_points": "10", "points": "10",
+        # Residents' requests: a report, its rating, staff's steps.
+        "text": "路灯坏了", "place_text": "东门", "rating": "satisfied", "public": "y",
         "version": str(_site_version(ids["site_id"])),
     }  # fmt: skip
 
@@ -222,6 +225,12 @@ def world(app, freeze):
     building = Building(compound_id=compound.id, name="1号楼")
     grid_worker = GridScope(user_id=staff.id, grid_id=grid.id, public_phone="")
     db.session.add_all([building, grid_worker])
+    resident_request = ResidentRequest(
+        resident_id=resident.id, community_id=center.community_id, grid_id=grid.id,
+        category="repairs", text="路灯坏了", place_kind="home", public=True,
+        accept_due_at=NOW + timedelta(days=1), resolve_due_at=NOW + timedelta(days=9),
+    )  # fmt: skip
+    db.session.add(resident_request)
     special = f.special_day(center, "closed", TODAY + timedelta(days=10))
     notice = f.notice(center, "通知", TODAY)
     db.session.flush()
@@ -250,6 +259,7 @@ def world(app, freeze):
         "building_id": building.id,
         "worker_id": grid_worker.id,
         "wish_id": wish.id,
+        "request_id": resident_request.id,
         "user_id": staff.id,
         "scope_id": staff.scopes[0].id,
         "interval_id": center.opening_intervals[0].id,

@@ -122,6 +122,7 @@ def values_for(network, site_key="other_station"):
         "compound_id": 1,
         "building_id": 1,
         "worker_id": 1,
+        "request_id": 1,
         "wish_id": 1,
     }
 

@@ -12,4 +12,4 @@ def audit_helpers():
     return {"change_rows": change_rows}
 
 
-from . import data, places, routes, sms  # noqa: E402,F401
+from . import data, places, request_deadlines, routes, sms  # noqa: E402,F401

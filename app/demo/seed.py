@@ -48,7 +48,7 @@ from ..models import (
     VolunteerProfile,
 )
 from ..sites.directory import refresh_search_text
-from . import bulk, data, seed_bookings, seed_grids, seed_volunteers, seed_wishes
+from . import bulk, data, seed_bookings, seed_grids, seed_requests, seed_volunteers, seed_wishes
 
 SEED = 20_240_701  # changing it changes the whole demo city
 MAX_SCALE = 500
@@ -714,6 +714,7 @@ STEPS: tuple[Callable[[SeedContext], None], ...] = (
     *seed_volunteers.STEPS,
     *seed_grids.STEPS,
     *seed_wishes.STEPS,
+    *seed_requests.STEPS,
 )
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from ..vocab import REQUEST_CATEGORIES
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -152,6 +154,55 @@ KINDS = _kinds(
         ("what",),
     ),
     Kind(
+        "request_received",
+        _l("Your requests: received"),
+        _l("Request received"),
+        _l("Your request no. %(number)s (%(category)s) is received and on its way to your grid."),
+        ("number", "category"),
+    ),
+    Kind(
+        "request_accepted",
+        _l("Your requests: accepted"),
+        _l("Request accepted"),
+        _l("Your request no. %(number)s (%(category)s) is accepted. %(note)s"),
+        ("number", "note"),
+    ),
+    Kind(
+        "request_in_progress",
+        _l("Your requests: work started"),
+        _l("Work on your request"),
+        _l("Work on your request no. %(number)s (%(category)s) has started. %(note)s"),
+        ("number", "note"),
+    ),
+    Kind(
+        "request_resolved",
+        _l("Your requests: resolved"),
+        _l("Request resolved"),
+        _l("Your request no. %(number)s (%(category)s) is resolved: %(note)s Please rate it."),
+        ("number", "note"),
+    ),
+    Kind(
+        "request_rejected",
+        _l("Your requests: not taken up"),
+        _l("Request not taken up"),
+        _l("Your request no. %(number)s (%(category)s) is not taken up: %(note)s"),
+        ("number", "note"),
+    ),
+    Kind(
+        "request_reopened",
+        _l("Requests reopened by residents"),
+        _l("A request is open again"),
+        _l("Request no. %(number)s (%(category)s) is open again: the resident is not satisfied."),
+        ("number",),
+    ),
+    Kind(
+        "request_overdue",
+        _l("Overdue requests"),
+        _l("A request is overdue"),
+        _l("Request no. %(number)s (%(category)s) is past its deadline and needs you."),
+        ("number",),
+    ),
+    Kind(
         "verification_code",
         _l("Verification codes"),
         _l("Your code"),
@@ -175,6 +226,7 @@ KINDS = _kinds(
 
 # Values stored as codes, so a message reads in its reader's language.
 VALUE_WORDS = {
+    "category": {code: term.label for code, term in REQUEST_CATEGORIES.items()},
     "decision": {
         "approved": _l("accepted, welcome to the team"),
         "declined": _l("not accepted this time"),

@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     points,
     projects,
     redemptions,
+    requests,
     routes,
     teams,
     volunteering,

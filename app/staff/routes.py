@@ -40,8 +40,15 @@ def _home(*, failed: int | None = None, close=None, extend=None, status=200):
             else ExtendTonightForm(prefix=extend_prefix(site.id), formdata=None),
         }
 
+    from ..requests import queries as request_queries
+    from ..requests.service import is_overdue
+
+    open_requests, open_total, _page, _pages = request_queries.queue(current_user, per_page=10)
     return render(
         "staff/home.html",
+        open_requests=open_requests,
+        open_total=open_total,
+        is_overdue=is_overdue,
         sites=sites,
         forms={site.id: forms(site) for site in sites},
         counts=queries.day_counts([site.id for site in sites], today),
