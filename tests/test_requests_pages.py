@@ -472,8 +472,8 @@ def test_admins_set_the_deadlines_of_each_kind(client, auth, world):
     assert page.status_code == 200 and "安全隐患" in page.text
     unchanged = client.post("/admin/request-deadlines", data=_deadline_form())
     assert unchanged.status_code == 303 and _count(AuditEntry) == 0
-    response = client.post("/admin/request-deadlines",
-                           data=_deadline_form(safety_accept="２", safety_resolve=" 3 "))  # fmt: skip
+    wide = _deadline_form(safety_accept="２", safety_resolve=" 3 ")  # full-width, spaces
+    response = client.post("/admin/request-deadlines", data=wide)
     assert response.status_code == 303
     db.session.rollback()
     row = db.session.get(RequestDeadline, "safety")
