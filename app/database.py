@@ -71,3 +71,21 @@ def lock_row(model, row_id: int) -> None:
     """
     if not is_sqlite():
         db.session.execute(select(model.id).where(model.id == row_id).with_for_update())
+
+
+def locked(model, *criteria, options=()):
+    """The one ``model`` row matching ``criteria``, held until the transaction ends.
+
+    On PostgreSQL the SELECT takes a row lock and, once any other writer of the
+    row has committed, returns the row as that writer left it (READ COMMITTED
+    re-reads a locked row; one that no longer matches is not returned). The
+    values overwrite any copy of the object the session already holds, so the
+    checks that follow judge the latest state. On SQLite ``begin_write()``
+    already holds the database's write lock.
+    """
+    query = (
+        select(model).where(*criteria).options(*options).execution_options(populate_existing=True)
+    )
+    if not is_sqlite():
+        query = query.with_for_update(of=model)
+    return db.session.scalar(query)

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..forms import PrefixedForm
-from ..urls import MAX_ID
+from ..urls import positive_int
 from ..vocab import REQUEST_CATEGORIES, REQUEST_PLACES, REQUEST_RATINGS
 from .service import MAX_COMMENT, MAX_NOTE, MAX_PHOTOS, MAX_PLACE, MAX_TEXT
 
@@ -100,8 +100,7 @@ class ReportForm(PhotosMixin, PrefixedForm):
     public = BooleanField(_l("Others may see it on the public board (without my name)"))
 
     def site_id(self) -> int | None:
-        value = (self.site.data or "").strip()
-        return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else None
+        return positive_int(self.site.data)
 
 
 class RateForm(PrefixedForm):
@@ -152,8 +151,7 @@ class ReassignForm(PrefixedForm):
         _listed(field, _l("Choose where to pass it: one of the grids listed."))
 
     def grid_id(self) -> int | None:
-        value = (self.grid.data or "").strip()
-        return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else None
+        return positive_int(self.grid.data)
 
 
 class FollowUpForm(PrefixedForm):
@@ -195,16 +193,11 @@ class LogForm(PhotosMixin, PrefixedForm):
     def validate_grid(self, field):
         _listed(field, _l("Choose one of your grids, or none."))
 
-    @staticmethod
-    def _id(value) -> int | None:
-        value = (value or "").strip()
-        return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else None
-
     def community_id(self) -> int | None:
-        return self._id(self.community.data)
+        return positive_int(self.community.data)
 
     def grid_id(self) -> int | None:
-        return self._id(self.grid.data)
+        return positive_int(self.grid.data)
 
 
 class EmptyForm(FlaskForm):

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
-from ..database import begin_write, is_sqlite
+from ..database import begin_write, locked
 from ..extensions import db
 from ..models import (
     Grid,
@@ -60,15 +60,8 @@ def refuse(reason: str, message: str, field: str | None = None):
 
 
 def _locked(request_id: int) -> ResidentRequest | None:
-    """The request, held until the transaction ends (see ``volunteers.common.locked``)."""
-    query = (
-        select(ResidentRequest)
-        .where(ResidentRequest.id == request_id)
-        .execution_options(populate_existing=True)
-    )
-    if not is_sqlite():
-        query = query.with_for_update(of=ResidentRequest)
-    return db.session.scalar(query)
+    """The request, held until the transaction ends (``database.locked``)."""
+    return locked(ResidentRequest, ResidentRequest.id == request_id)
 
 
 def can_handle(user: User | None, req: ResidentRequest) -> bool:

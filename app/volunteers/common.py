@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..database import is_sqlite
+from ..database import locked  # noqa: F401 (the areas call common.locked)
 from ..extensions import db
 from ..models import User
 from ..refusals import Refused
@@ -33,24 +33,6 @@ def refuse(reason: str, message: str, field: str | None = None):
     """Roll the transaction back and refuse (nothing a refused request did stays)."""
     db.session.rollback()
     raise VolunteerError(reason, message, field)
-
-
-def locked(model, *criteria, options=()):
-    """The one ``model`` row matching ``criteria``, held until the transaction ends.
-
-    On PostgreSQL the SELECT takes a row lock and, once any other writer of the
-    row has committed, returns the row as that writer left it (READ COMMITTED
-    re-reads a locked row; one that no longer matches is not returned). The
-    values overwrite any copy of the object the session already holds, so the
-    checks that follow judge the latest state. On SQLite ``begin_write()``
-    already holds the database's write lock.
-    """
-    query = (
-        select(model).where(*criteria).options(*options).execution_options(populate_existing=True)
-    )
-    if not is_sqlite():
-        query = query.with_for_update(of=model)
-    return db.session.scalar(query)
 
 
 def points_per_hour() -> Decimal:
