@@ -91,6 +91,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .public import bp as public_bp
     from .requests import bp as requests_bp
     from .staff import bp as staff_bp
+    from .topics import bp as topics_bp
     from .volunteers import bp as volunteers_bp
     from .wishes import bp as wishes_bp
 
@@ -103,6 +104,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(volunteers_bp)
+    app.register_blueprint(topics_bp)
     app.register_blueprint(wishes_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(requests_bp)

@@ -90,6 +90,7 @@ def _load_areas() -> None:
     from .grids import personal as _grids  # noqa: F401
     from .notifications import personal as _notifications  # noqa: F401
     from .requests import personal as _requests  # noqa: F401
+    from .topics import personal as _topics  # noqa: F401
     from .volunteers import personal as _volunteers  # noqa: F401
     from .wishes import personal as _wishes  # noqa: F401
 

@@ -57,5 +57,8 @@ def init_app(app: Flask) -> None:
         request_states=vocab.REQUEST_STATES,
         request_ratings=vocab.REQUEST_RATINGS,
         request_steps=vocab.REQUEST_STEPS,
+        topic_states=vocab.TOPIC_STATES,
+        topic_steps=vocab.TOPIC_STEPS,
+        attendee_roles=vocab.ATTENDEE_ROLES,
         audit_actions=vocab.AUDIT_ACTIONS,
     )

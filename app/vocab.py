@@ -198,6 +198,38 @@ REQUEST_PLACES = _index(
     Term("location", _l("Where I am now")),
 )
 
+TOPIC_STATES = _index(
+    Term("proposed", _l("Gathering support")),
+    Term("agenda", _l("On the agenda")),
+    Term("scheduled", _l("Meeting booked")),
+    Term("decided", _l("Decided")),
+    Term("published", _l("Decision published")),
+    Term("implementing", _l("Being implemented")),
+    Term("implemented", _l("Implemented")),
+    Term("withdrawn", _l("Withdrawn")),
+    Term("declined", _l("Not taken up")),
+)
+
+TOPIC_STEPS = _index(
+    Term("proposed", _l("Proposed")),
+    Term("agenda", _l("Reached the support needed")),
+    Term("scheduled", _l("Meeting booked")),
+    Term("decided", _l("Decided at the meeting")),
+    Term("published", _l("Decision published")),
+    Term("implementing", _l("Implementation started")),
+    Term("implemented", _l("Implemented")),
+    Term("note", _l("Implementation update")),
+    Term("withdrawn", _l("Withdrawn")),
+    Term("declined", _l("Not taken up")),
+)
+
+ATTENDEE_ROLES = _index(
+    Term("residents", _l("Residents' representatives")),
+    Term("owners_committee", _l("Owners' committee")),
+    Term("property_company", _l("Property company")),
+    Term("party_committee", _l("Community party committee")),
+)
+
 AUDIT_ACTIONS = _index(
     Term("account.claimed", _l("account made at the desk taken over by the resident")),
     Term("account.deleted", _l("account deleted")),
@@ -289,6 +321,13 @@ AUDIT_ACTIONS = _index(
     Term("request.deadlines_set", _l("deadlines of requests changed")),
     Term("request.logged_for", _l("request logged for a resident (代办)")),
     Term("request.reassigned", _l("request passed to another grid")),
+    Term("topic.declined", _l("topic not taken up")),
+    Term("topic.implementation", _l("implementation of a decision updated")),
+    Term("topic.meeting_scheduled", _l("deliberation meeting booked")),
+    Term("topic.proposed", _l("topic proposed by staff")),
+    Term("topic.published", _l("decision of a topic published")),
+    Term("topic.recorded", _l("record of a deliberation meeting written")),
+    Term("topic.threshold_set", _l("support needed for the agenda set")),
     Term("user.created_by_staff", _l("account made by staff")),
     Term("user.disabled", _l("account disabled")),
     Term("user.enabled", _l("account enabled")),

@@ -53,6 +53,7 @@ from app.models import (
     ResidentRequest,
     Signup,
     Site,
+    Topic,
     Upload,
     Wish,
 )
@@ -148,6 +149,11 @@ def realistic(world) -> dict:
         "due_on": later(10), "unit": "区税务局党支部", "credit_points": "10", "points": "10",
         # Residents' requests: a report, its rating, staff's steps.
         "text": "路灯坏了", "place_text": "东门", "rating": "satisfied", "public": "y",
+        # Deliberation: a topic, the threshold, a meeting's record, the implementation.
+        "threshold": "5", "minutes": "讨论了费用", "residents": "10", "owners_committee": "3",
+        "property_company": "1", "party_committee": "1", "names": "",
+        "votes_for": "12", "votes_against": "2", "votes_abstain": "1", "state": "note",
+        "topics": str(ids["topic_id"]),
         "version": str(_site_version(ids["site_id"])),
     }  # fmt: skip
 
@@ -216,6 +222,14 @@ def world(app, freeze):
                 for_name="王奶奶", place="3号楼东门", due_on=TODAY + timedelta(days=10),
                 status="open", claimed_unit="")  # fmt: skip
     db.session.add(wish)
+    topic = Topic(
+        community_id=center.community_id,
+        title="加装电梯",
+        text="老人上下楼难",
+        proposed_by_id=resident.id,
+        status="proposed",
+    )
+    db.session.add(topic)
     grid = Grid(community_id=center.community_id, name="第一网格", level=1)
     db.session.add(grid)
     db.session.flush()
@@ -259,6 +273,7 @@ def world(app, freeze):
         "building_id": building.id,
         "worker_id": grid_worker.id,
         "wish_id": wish.id,
+        "topic_id": topic.id,
         "request_id": resident_request.id,
         "user_id": staff.id,
         "scope_id": staff.scopes[0].id,

@@ -124,6 +124,7 @@ def values_for(network, site_key="other_station"):
         "worker_id": 1,
         "request_id": 1,
         "wish_id": 1,
+        "topic_id": 1,
     }
 
 

@@ -222,8 +222,11 @@ def _resident_for(mobile: str, display_name: str, staff: User, site: Site) -> Us
     return resident_for(mobile, display_name, staff, site_id=site.id)
 
 
-def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
-    """The booking itself, inside the writing transaction the caller began."""
+def _book(user, slot_id, service_id, seats, waitlist, by_staff, before_commit=None) -> Outcome:
+    """The booking itself, inside the writing transaction the caller began.
+
+    ``before_commit(booking)`` lets a caller write what holds the booking (a
+    meeting) in the same transaction; a refusal there rolls both back."""
     now = clock.now()
     try:
         slot = db.session.scalar(
@@ -294,6 +297,8 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff) -> Outcome:
                 summary=f"{service.name} {clock.stamp(slot.starts_at)}",
                 after={"user_id": user.id, "seats": seats, "status": status},
             )  # fmt: skip
+        if before_commit is not None:
+            before_commit(booking)
         db.session.commit()
     except BookingError:
         db.session.rollback()

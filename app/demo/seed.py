@@ -48,7 +48,16 @@ from ..models import (
     VolunteerProfile,
 )
 from ..sites.directory import refresh_search_text
-from . import bulk, data, seed_bookings, seed_grids, seed_requests, seed_volunteers, seed_wishes
+from . import (
+    bulk,
+    data,
+    seed_bookings,
+    seed_grids,
+    seed_requests,
+    seed_topics,
+    seed_volunteers,
+    seed_wishes,
+)
 
 SEED = 20_240_701  # changing it changes the whole demo city
 MAX_SCALE = 500
@@ -715,6 +724,7 @@ STEPS: tuple[Callable[[SeedContext], None], ...] = (
     *seed_grids.STEPS,
     *seed_wishes.STEPS,
     *seed_requests.STEPS,
+    *seed_topics.STEPS,
 )
 
 

@@ -20,6 +20,7 @@ from .requests import (
     ResidentRequest,
 )
 from .sites import Notice, OpeningInterval, Service, Site, SiteFacility, SpecialDay
+from .topics import Meeting, Topic, TopicRating, TopicRule, TopicSupport, TopicUpdate
 from .uploads import Upload
 from .volunteers import (
     Activity,
@@ -40,6 +41,12 @@ from .volunteers import (
 from .wishes import Wish, WishRule
 
 __all__ = [
+    "Meeting",
+    "Topic",
+    "TopicRating",
+    "TopicRule",
+    "TopicSupport",
+    "TopicUpdate",
     "Wish",
     "WishRule",
     "Building",

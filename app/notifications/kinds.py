@@ -133,6 +133,27 @@ KINDS = _kinds(
         ("item", "code"),
     ),
     Kind(
+        "topic_on_agenda",
+        _l("Topics: on the agenda"),
+        _l("A topic is on the agenda"),
+        _l("“%(title)s” has the support it needs and goes to a deliberation meeting."),
+        ("title",),
+    ),
+    Kind(
+        "meeting_invited",
+        _l("Deliberation meetings"),
+        _l("You are invited to a deliberation meeting"),
+        _l("“%(title)s” is discussed at %(site)s, %(when)s."),
+        ("title", "when"),
+    ),
+    Kind(
+        "topic_published",
+        _l("Topics: decisions published"),
+        _l("A decision is published"),
+        _l("The decision on “%(title)s” is published: see the topic's page."),
+        ("title",),
+    ),
+    Kind(
         "wish_claimed",
         _l("Your small wish is claimed"),
         _l("Your wish is claimed"),
