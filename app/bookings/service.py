@@ -222,11 +222,14 @@ def _resident_for(mobile: str, display_name: str, staff: User, site: Site) -> Us
     return resident_for(mobile, display_name, staff, site_id=site.id)
 
 
-def _book(user, slot_id, service_id, seats, waitlist, by_staff, before_commit=None) -> Outcome:
+def _book(user, slot_id, service_id, seats, waitlist, by_staff, before_commit=None,
+          approved=False) -> Outcome:  # fmt: skip
     """The booking itself, inside the writing transaction the caller began.
 
     ``before_commit(booking)`` lets a caller write what holds the booking (a
-    meeting) in the same transaction; a refusal there rolls both back."""
+    meeting) in the same transaction; a refusal there rolls both back.
+    ``approved``: the caller is staff of the room's site, so a room that
+    waits for approval is booked at once (staff approve their own meeting)."""
     now = clock.now()
     try:
         slot = db.session.scalar(
@@ -279,7 +282,7 @@ def _book(user, slot_id, service_id, seats, waitlist, by_staff, before_commit=No
         # between a seat and the waiting list; a refusal rolls the seats back.
         if _take_seats(slot.id, seats):
             _check_limits(user.id, service, rule, slot, waiting=False)
-            status = "pending" if rule.needs_approval else "booked"
+            status = "pending" if rule.needs_approval and not approved else "booked"
         elif waitlist:
             _check_limits(user.id, service, rule, slot, waiting=True)
             status = "waitlisted"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..htmx import render
+from ..inputs import DayRefused, parse_day
 from ..models import Topic
 from ..permissions import community_scope_required
 from ..refusals import show_on
@@ -39,14 +40,35 @@ def _number(text: str | None) -> int:
     return int(value) if _SMALL.fullmatch(value) else -1
 
 
-def _meeting_form(formdata=None) -> MeetingForm:
+def _finder() -> dict:
+    """The room and the first day whose free times the meeting form lists: the
+    query string's (or the form's, when it comes back with a message), else
+    the community's first room from today. A day that is not a date in range
+    shows the message and lists from today."""
+    rooms = rules.bookable_rooms(g.community.id)
+    wanted = positive_int(request.values.get("room"))
+    room = next((r for r in rooms if r[0] == wanted), rooms[0] if rooms else None)
+    error = None
+    try:
+        day = parse_day(request.values.get("day"))
+    except DayRefused as refused:
+        day, error = None, refused.message
+    return {"rooms": rooms, "room": room, "day": day or clock.today(), "error": error,
+            "chosen": "room" in request.values or "day" in request.values}  # fmt: skip
+
+
+def _meeting_form(formdata=None) -> tuple[MeetingForm, dict]:
     form = MeetingForm(formdata=formdata)
+    finder = _finder()
     form.topics.choices = [(str(t.id), t.title) for t in _topics("agenda")]
+    slots = (
+        rules.bookable_slots(g.community.id, finder["room"][0], finder["day"])
+        if finder["room"] else []
+    )  # fmt: skip
     form.slot.choices = [("", _("Choose…"))] + [
-        (str(s.id), f"{s.service.site.name} · {s.service.name} · {clock.stamp(s.starts_at)}")
-        for s in rules.bookable_slots(g.community.id)
+        (str(s.id), clock.stamp(s.starts_at)) for s in slots
     ]
-    return form
+    return form, finder
 
 
 def _topics(status: str | None = None) -> list[Topic]:
@@ -56,14 +78,15 @@ def _topics(status: str | None = None) -> list[Topic]:
     return list(db.session.scalars(query.order_by(Topic.id.desc()).limit(200)))
 
 
-def _page(*, threshold_form=None, topic_form=None, meeting_form=None, status: int = 200):
+def _page(*, threshold_form=None, topic_form=None, meeting=None, status: int = 200):
     threshold = rules.threshold_for(g.community.id)
+    meeting_form, finder = meeting or _meeting_form()
     return render(
         "staff/topics.html", community=g.community, topics=_topics(), threshold=threshold,
         threshold_form=threshold_form or ThresholdForm(formdata=None,
                                                        data={"threshold": str(threshold)}),
         topic_form=topic_form or StaffTopicForm(formdata=None),
-        meeting_form=meeting_form or _meeting_form(), status=status,
+        meeting_form=meeting_form, finder=finder, status=status,
     )  # fmt: skip
 
 
@@ -109,13 +132,13 @@ def topic_new(community_id: int):
 @community_scope_required
 def topic_meeting(community_id: int):
     """Book a meeting for topics on the agenda; those who follow them are invited."""
-    form = _meeting_form(request.form)
+    form, finder = _meeting_form(request.form)
     ids = [positive_int(v) or 0 for v in (form.topics.data or [])][:50]
     try:
         rules.schedule(ids, positive_int(form.slot.data) or 0, current_user, g.community.id)
     except TopicRefused as error:
         show_on(form, error)
-        return _page(meeting_form=form, status=422)
+        return _page(meeting=(form, finder), status=422)
     flash(_("The meeting is booked and the participants are invited."))
     return _back(community_id)
 

@@ -43,7 +43,7 @@ class StaffTopicForm(PrefixedForm):
 class MeetingForm(PrefixedForm):
     PREFIX = "meeting"
     topics = SelectMultipleField(_l("Topics on the agenda"), choices=[], validate_choice=False)
-    slot = SelectField(_l("Room and time"), choices=[], validate_choice=False)
+    slot = SelectField(_l("Free time"), choices=[], validate_choice=False)
 
 
 class RecordForm(PrefixedForm):

@@ -287,16 +287,44 @@ def decline(topic_id: int, by, community_id: int, reason: str) -> Topic:
     return topic
 
 
-def bookable_slots(community_id: int):
-    """Free future slots of bookable services at the community's sites."""
-    from ..models import Service, Site
+def bookable_rooms(community_id: int) -> list[tuple[int, str]]:
+    """The rooms (bookable services with a booking rule) of the community's
+    sites, as (id, "site · room")."""
+    from ..models import BookingRule, Service, Site
 
-    return list(db.session.scalars(
-        select(Slot).join(Service, Service.id == Slot.service_id)
+    rows = db.session.execute(
+        select(Service.id, Site.name, Service.name)
         .join(Site, Site.id == Service.site_id)
+        .join(BookingRule, BookingRule.service_id == Service.id)
         .where(Site.community_id == community_id, Service.bookable.is_(True),
-               Service.active.is_(True), Slot.starts_at > clock.now(),
-               Slot.taken < Slot.capacity)
+               Service.active.is_(True))
+        .order_by(Site.name, Service.name, Service.id).limit(200)
+    )  # fmt: skip
+    return [(service_id, f"{site} · {name}") for service_id, site, name in rows]
+
+
+def bookable_slots(community_id: int, service_id: int, day) -> list[Slot]:
+    """Free slots of one room of the community's sites from ``day`` (a local
+    date) to the end of the room's booking window: the first 50, earliest
+    first. The booking engine still checks each one when it is booked."""
+    from datetime import datetime, time, timedelta
+
+    from ..models import BookingRule, Service, Site
+
+    window = db.session.scalar(
+        select(BookingRule.window_days).join(Service, Service.id == BookingRule.service_id)
+        .join(Site, Site.id == Service.site_id)
+        .where(Service.id == service_id, Site.community_id == community_id,
+               Service.bookable.is_(True), Service.active.is_(True))
+    )  # fmt: skip
+    if window is None:
+        return []
+    after = datetime.combine(clock.today() + timedelta(days=window + 1), time(), clock.LOCAL_TZ)
+    return list(db.session.scalars(
+        select(Slot).where(
+            Slot.service_id == service_id, Slot.taken < Slot.capacity,
+            Slot.starts_at > clock.now(), Slot.starts_at < after,
+            Slot.starts_at >= datetime.combine(day, time(), clock.LOCAL_TZ))
         .order_by(Slot.starts_at, Slot.id).limit(50)
     ))  # fmt: skip
 
@@ -307,6 +335,7 @@ def schedule(topic_ids, slot_id: int, by, community_id: int) -> Meeting:
     booking engine (its capacity, notice and calendar rules apply), and the
     meeting is written in the same transaction."""
     from ..bookings.service import BookingError, _book
+    from ..permissions import can_manage_site
 
     topic_ids = sorted(set(topic_ids))
     if not topic_ids:
@@ -350,7 +379,8 @@ def schedule(topic_ids, slot_id: int, by, community_id: int) -> Meeting:
         meeting_box["meeting"] = meeting
 
     try:
-        _book(by, slot.id, None, 1, False, by, before_commit=hold)
+        _book(by, slot.id, None, 1, False, by, before_commit=hold,
+              approved=can_manage_site(by, site))  # fmt: skip
     except BookingError as error:
         raise TopicRefused(error.reason or "booking", error.message, "slot") from None
     return meeting_box["meeting"]

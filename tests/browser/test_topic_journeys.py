@@ -52,13 +52,17 @@ def people(db_url: str) -> dict:
             select(Service).where(Service.site_id == SITE_ID, Service.bookable.is_(True))
             .order_by(Service.id)
         )  # fmt: skip
-        start = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1, hours=n)
+        # Tomorrow, inside the booking window; the odd seconds keep it off the demo's hours.
+        start = clock.now().replace(minute=0, second=7, microsecond=0) + timedelta(
+            days=1, minutes=n % 600
+        )
         slot = Slot(service_id=service.id, starts_at=start, ends_at=start + timedelta(hours=1),
                     capacity=1, taken=0)  # fmt: skip
         db.session.add(slot)
         db.session.commit()
         found = {"tag": str(n).translate(HANZI), "mobiles": [u.mobile for u in users],
-                 "community": community_id, "slot": slot.id}  # fmt: skip
+                 "community": community_id, "slot": slot.id, "room": service.id,
+                 "day": clock.local(start).date().isoformat()}  # fmt: skip
         db.session.remove()
         db.engine.dispose()
     return found
@@ -141,6 +145,13 @@ def journey(new_page, db_url, js, elder=False, axe=False):
     staff.goto(base)
     look(staff, "staff")
     staff.locator("#topic-schedule summary").click()
+    # Choose the room and the day first; the form then lists that room's free times.
+    staff.select_option("#finder-room", str(who["room"]))
+    staff.fill("#finder-day", who["day"])
+    staff.locator("#finder-show").click()
+    staff.wait_for_url("**day=*")
+    expect(staff.locator("#topic-schedule")).to_have_attribute("open", "")
+    look(staff, "finder")
     staff.select_option("#meeting-topics", str(topic_id))
     staff.select_option("#meeting-slot", str(who["slot"]))
     submit(staff, "/topics/meetings")
