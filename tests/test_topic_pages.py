@@ -150,3 +150,33 @@ def test_other_staff_and_residents_are_kept_out(client, auth, town):  # noqa: F8
     auth.logout()
     auth.login(town["residents"][1])
     assert client.get(staff_url(town)).status_code == 403
+
+
+def test_staff_choose_a_room_and_a_day_then_its_free_times(client, auth, town):  # noqa: F811
+    agenda_topic(town)
+    auth.login(town["staff"])
+    room = town["room"]
+    day = (NOW + timedelta(days=2)).date().isoformat()
+    page = client.get(staff_url(town), query_string={"room": room.id, "day": day})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="meeting-slot"' in html and "2026-11-25 09:00" in html  # the slot's time
+    assert f'name="room" value="{room.id}"' in html
+    # A later day lists none of that room's earlier times, and says so.
+    later = (NOW + timedelta(days=5)).date().isoformat()
+    html = client.get(staff_url(town), query_string={"room": room.id, "day": later}).get_data(
+        as_text=True
+    )
+    assert 'id="meeting-slot"' not in html and "2026-11-25 09:00" not in html
+    assert "没有空闲时段" in html
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "２０２６-１２-０１", "x" * 300, "2026-02-30"])
+def test_a_bad_day_in_the_finder_lists_from_today_with_a_message(client, auth, town, day):  # noqa: F811
+    agenda_topic(town)
+    auth.login(town["staff"])
+    page = client.get(staff_url(town), query_string={"room": str(2**40), "day": day})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="finder-day-error"' in html
+    assert "2026-11-25 09:00" in html  # the first room's free time, listed from today
