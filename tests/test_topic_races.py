@@ -37,7 +37,7 @@ def arena(databases, template_url):
         for person in (proposer, supporter):
             db.session.add(Home(user_id=person.id, community_id=community_id))
         staff = [f.user("社工甲", staff_of=(center,)), f.user("社工乙", staff_of=(center,))]
-        room = f.bookable_service(center, category="room", name="议事厅", rule={"seat_limit": 1})
+        room = f.bookable_service(center, category="venue", name="议事厅", rule={"seat_limit": 1})
         start = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
         slots = [f.slot(room, start, capacity=1).id, f.slot(room, start + timedelta(hours=2),
                                                              capacity=1).id]  # fmt: skip

@@ -35,7 +35,7 @@ def town(app, freeze):
         home(person, community)
     outsider = f.user("外人")
     home(outsider, other.community)
-    room = f.bookable_service(center, category="room", name="议事厅", rule={"seat_limit": 1})
+    room = f.bookable_service(center, category="venue", name="议事厅", rule={"seat_limit": 1})
     slot = f.slot(room, NOW + timedelta(days=2), capacity=1)
     people = {
         "staff": f.user("社工", staff_of=(center,)),

@@ -287,17 +287,20 @@ def decline(topic_id: int, by, community_id: int, reason: str) -> Topic:
     return topic
 
 
+ROOM_CATEGORY = "venue"  # 场地预约: rooms and halls (vocab.SERVICE_CATEGORIES)
+
+
 def bookable_rooms(community_id: int) -> list[tuple[int, str]]:
-    """The rooms (bookable services with a booking rule) of the community's
-    sites, as (id, "site · room")."""
+    """The rooms (bookable services of the category 'venue', with a booking
+    rule) of the community's sites, as (id, "site · room")."""
     from ..models import BookingRule, Service, Site
 
     rows = db.session.execute(
         select(Service.id, Site.name, Service.name)
         .join(Site, Site.id == Service.site_id)
         .join(BookingRule, BookingRule.service_id == Service.id)
-        .where(Site.community_id == community_id, Service.bookable.is_(True),
-               Service.active.is_(True))
+        .where(Site.community_id == community_id, Service.category == ROOM_CATEGORY,
+               Service.bookable.is_(True), Service.active.is_(True))
         .order_by(Site.name, Service.name, Service.id).limit(200)
     )  # fmt: skip
     return [(service_id, f"{site} · {name}") for service_id, site, name in rows]
@@ -315,7 +318,8 @@ def bookable_slots(community_id: int, service_id: int, day) -> list[Slot]:
         select(BookingRule.window_days).join(Service, Service.id == BookingRule.service_id)
         .join(Site, Site.id == Service.site_id)
         .where(Service.id == service_id, Site.community_id == community_id,
-               Service.bookable.is_(True), Service.active.is_(True))
+               Service.category == ROOM_CATEGORY, Service.bookable.is_(True),
+               Service.active.is_(True))
     )  # fmt: skip
     if window is None:
         return []
@@ -351,7 +355,11 @@ def schedule(topic_ids, slot_id: int, by, community_id: int) -> Meeting:
             _refuse_state(topic)
         topics.append(topic)
     slot = db.session.get(Slot, _id(slot_id))
-    if slot is None or slot.service.site.community_id != community_id:
+    if (
+        slot is None
+        or slot.service.site.community_id != community_id
+        or slot.service.category != ROOM_CATEGORY
+    ):
         refuse("wrong_slot", _("Choose a time of a room in this community."), "slot")
     site = slot.service.site
     meeting_box = {}

@@ -49,7 +49,8 @@ def people(db_url: str) -> dict:
         else:
             rule.threshold = 2
         service = db.session.scalar(
-            select(Service).where(Service.site_id == SITE_ID, Service.bookable.is_(True))
+            select(Service).where(Service.site_id == SITE_ID, Service.bookable.is_(True),
+                                  Service.category == "venue")
             .order_by(Service.id)
         )  # fmt: skip
         # Tomorrow, inside the booking window; the odd seconds keep it off the demo's hours.
